@@ -1,0 +1,44 @@
+"""The diffusion engine: torch only, knows nothing of pandas or sktime.
+
+- :mod:`.schedules`: noise schedules (discrete linear / quadratic / cosine, VP and VE SDEs);
+- :mod:`.model`: masked conditional model, forward process, loss, save and load;
+- :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
+- :mod:`.generate`: the batched sampling entry point;
+- :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
+- :mod:`.masks`: random training masks;
+- :mod:`.training`: the fit loop;
+- :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
+"""
+
+from .device import resolve_device
+from .gaussian import GaussianDenoiser, conditional_gaussian
+from .generate import check_sampler, generate
+from .masks import MaskStrategy, draw_given_mask
+from .model import PARAMETERISATIONS, Condition, DiffusionModel
+from .networks import NETWORKS, build_network
+from .samplers import SAMPLERS
+from .schedules import SCHEDULES, NoiseSchedule, make_schedule
+from .training import TrainingConfig, TrainingHistory, WindowData, train_model
+
+__all__ = [
+    "Condition",
+    "DiffusionModel",
+    "GaussianDenoiser",
+    "MaskStrategy",
+    "NETWORKS",
+    "NoiseSchedule",
+    "PARAMETERISATIONS",
+    "SAMPLERS",
+    "SCHEDULES",
+    "TrainingConfig",
+    "TrainingHistory",
+    "WindowData",
+    "build_network",
+    "check_sampler",
+    "conditional_gaussian",
+    "draw_given_mask",
+    "generate",
+    "make_schedule",
+    "resolve_device",
+    "train_model",
+]

@@ -1,0 +1,50 @@
+"""Choosing the torch device: ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) and ``"auto"``."""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["resolve_device"]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """Turn a user's device choice into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"auto"`` (or ``None``) picks CUDA when torch sees a GPU and the CPU otherwise;
+        ``"cpu"`` and ``"cuda[:N]"`` are taken as they are.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        If the name is not a device, or CUDA is asked for but not available.
+    """
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}"
+        ) from error
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was asked for, but torch sees no CUDA GPU; "
+                "use device='cpu' or device='auto'"
+            )
+        index = chosen.index or 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was asked for, but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are visible"
+            )
+    elif chosen.type != "cpu":
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}")
+    return chosen

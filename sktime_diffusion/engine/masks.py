@@ -1,0 +1,161 @@
+"""Random training masks: which observed entries the model is shown.
+
+One network serves several tasks when it is trained on a mixture of mask patterns
+(DESIGN.md): entries hidden completely at random (imputation), contiguous gaps
+(imputation of drop-outs, anomaly slices), a hidden suffix (forecasting) and the missing
+pattern of another window in the batch (CSDI's "historical" strategy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+__all__ = ["MaskStrategy", "draw_given_mask"]
+
+
+@dataclass(frozen=True)
+class MaskStrategy:
+    """A mixture of mask patterns; each window draws one pattern by weight.
+
+    Parameters
+    ----------
+    random : float
+        Weight of "hide a random share of the observed entries"; the share is uniform on
+        ``[min_ratio, max_ratio]`` per window.
+    block : float
+        Weight of "hide one contiguous gap per feature" of random length in
+        ``[1, max_block_fraction * length]``.
+    suffix : float
+        Weight of "hide the last steps of every feature" (forecasting).
+    historical : float
+        Weight of "hide what another window of the batch misses, on top of random".
+    min_ratio, max_ratio : float
+        Range of the hidden share for ``random``.
+    suffix_length : int or None
+        Hidden suffix length; ``None`` draws it uniformly in ``[1, length // 2]``.
+    max_block_fraction : float
+        Longest gap for ``block``, as a share of the window length.
+    """
+
+    random: float = 1.0
+    block: float = 0.0
+    suffix: float = 0.0
+    historical: float = 0.0
+    min_ratio: float = 0.0
+    max_ratio: float = 1.0
+    suffix_length: int | None = None
+    max_block_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        weights = (self.random, self.block, self.suffix, self.historical)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"mask weights must be >= 0 with a positive sum, got {weights}"
+            )
+        if not 0 <= self.min_ratio <= self.max_ratio <= 1:
+            raise ValueError(
+                "need 0 <= min_ratio <= max_ratio <= 1, got "
+                f"{self.min_ratio} and {self.max_ratio}"
+            )
+        if self.suffix_length is not None and self.suffix_length < 1:
+            raise ValueError(f"suffix_length must be >= 1, got {self.suffix_length}")
+        if not 0 < self.max_block_fraction <= 1:
+            raise ValueError(
+                f"max_block_fraction must be in (0, 1], got {self.max_block_fraction}"
+            )
+
+
+def _uniform(shape: tuple[int, ...], generator, device) -> Tensor:
+    return torch.rand(shape, generator=generator, device=device)
+
+
+def _random_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
+    batch = observed.shape[0]
+    ratio = strategy.min_ratio + (strategy.max_ratio - strategy.min_ratio) * _uniform(
+        (batch, 1, 1), generator, observed.device
+    )
+    return _uniform(observed.shape, generator, observed.device) < ratio
+
+
+def _block_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
+    batch, n_features, length = observed.shape
+    longest = max(1, int(strategy.max_block_fraction * length))
+    u = _uniform((batch, n_features, 2), generator, observed.device)
+    block_length = 1 + (u[..., 0] * longest).long().clamp(max=longest - 1)
+    start = (u[..., 1] * (length - block_length + 1)).long()
+    steps = torch.arange(length, device=observed.device)
+    return (steps >= start[..., None]) & (steps < (start + block_length)[..., None])
+
+
+def _suffix_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
+    batch, _, length = observed.shape
+    if strategy.suffix_length is not None:
+        hidden_length = torch.full(
+            (batch,), min(strategy.suffix_length, length), device=observed.device
+        )
+    else:
+        u = _uniform((batch,), generator, observed.device)
+        hidden_length = 1 + (u * max(length // 2, 1)).long()
+    steps = torch.arange(length, device=observed.device)
+    hidden = steps[None, :] >= (length - hidden_length)[:, None]
+    return hidden[:, None, :].expand_as(observed)
+
+
+def _historical_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
+    other = torch.randperm(
+        observed.shape[0], generator=generator, device=observed.device
+    )
+    return _random_hidden(observed, strategy, generator) | ~observed[other]
+
+
+_PATTERNS = (_random_hidden, _block_hidden, _suffix_hidden, _historical_hidden)
+
+
+def draw_given_mask(
+    observed: Tensor, strategy: MaskStrategy, generator: torch.Generator | None = None
+) -> Tensor:
+    """Draw which observed entries each window is shown.
+
+    Parameters
+    ----------
+    observed : torch.Tensor of shape (batch, n_features, length), bool
+    strategy : MaskStrategy
+    generator : torch.Generator or None
+        On the device of ``observed`` (CPU generators drive CPU tensors).
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_features, length), bool
+        ``given``, a subset of ``observed``. Each window with at least two observed
+        entries keeps at least one target entry.
+    """
+    weights = torch.tensor(
+        [strategy.random, strategy.block, strategy.suffix, strategy.historical],
+        device=observed.device,
+    )
+    choice = torch.multinomial(
+        weights / weights.sum(), observed.shape[0], replacement=True, generator=generator
+    )
+    hidden = torch.zeros_like(observed)
+    for index, pattern in enumerate(_PATTERNS):
+        if float(weights[index]) > 0:
+            rows = (choice == index)[:, None, None]
+            hidden = torch.where(rows, pattern(observed, strategy, generator), hidden)
+    given = observed & ~hidden
+    return _keep_one_target(observed, given, generator)
+
+
+def _keep_one_target(observed: Tensor, given: Tensor, generator) -> Tensor:
+    """Hide one random observed entry in windows where nothing is left to predict."""
+    nothing_to_predict = ~((observed & ~given).flatten(1).any(dim=1))
+    if not bool(nothing_to_predict.any()):
+        return given
+    scores = _uniform(observed.shape, generator, observed.device)
+    scores = torch.where(given, scores, torch.full_like(scores, -1.0)).flatten(1)
+    pick = torch.zeros_like(scores, dtype=torch.bool)
+    pick[torch.arange(scores.shape[0], device=scores.device), scores.argmax(dim=1)] = True
+    pick = pick.reshape(observed.shape) & nothing_to_predict[:, None, None]
+    return given & ~pick

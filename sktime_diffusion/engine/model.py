@@ -1,0 +1,356 @@
+"""The masked conditional diffusion model: forward process, loss, denoiser, save/load.
+
+A window ``x`` of shape ``(batch, n_features, length)`` comes with two boolean masks of
+the same shape (see DESIGN.md): ``observed`` (the entry exists) and ``given`` (the model
+is shown it). The model generates the targets ``observed & ~given`` during training and
+every entry that is not given during sampling. Optional side channels of shape
+``(batch, n_side, length)`` carry exogenous covariates and time features.
+
+:class:`DiffusionModel` joins a network, a :class:`NoiseSchedule` and a parameterisation
+(what the network predicts: ``"epsilon"``, ``"x0"`` or ``"v"``) into a denoiser
+``x_t -> E[x_0 | x_t, given]`` for the samplers, and a training loss.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .networks import build_network
+from .schedules import NoiseSchedule, make_schedule
+
+__all__ = [
+    "Condition",
+    "DiffusionModel",
+    "PARAMETERISATIONS",
+    "diffuse",
+    "regression_target",
+    "x0_from_prediction",
+]
+
+#: what the network may predict
+PARAMETERISATIONS = ("epsilon", "x0", "v")
+
+
+@dataclass
+class Condition:
+    """What the model is shown for a batch of windows.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (batch, n_features, length)
+        Window values; only the given entries are read (others may hold anything finite).
+    given : torch.Tensor of shape (batch, n_features, length), bool
+        Entries the model is shown and must reproduce exactly.
+    side : torch.Tensor of shape (batch, n_side, length) or None
+        Side channels (exogenous covariates, time features), always known.
+    """
+
+    values: Tensor
+    given: Tensor
+    side: Tensor | None = None
+
+    @property
+    def shape(self) -> torch.Size:
+        """``(batch, n_features, length)``."""
+        return self.values.shape
+
+    def repeat(self, n_samples: int) -> Condition:
+        """Repeat each window ``n_samples`` times (sample-major within each window)."""
+        side = None if self.side is None else self.side.repeat_interleave(n_samples, 0)
+        return Condition(
+            values=self.values.repeat_interleave(n_samples, 0),
+            given=self.given.repeat_interleave(n_samples, 0),
+            side=side,
+        )
+
+    def slice(self, start: int, stop: int) -> Condition:
+        """Windows ``start:stop`` of the batch."""
+        side = None if self.side is None else self.side[start:stop]
+        return Condition(self.values[start:stop], self.given[start:stop], side)
+
+    def to(self, device: torch.device | str, dtype: torch.dtype) -> Condition:
+        """Move to ``device``; values and side channels to ``dtype``."""
+        side = None if self.side is None else self.side.to(device=device, dtype=dtype)
+        return Condition(
+            values=self.values.to(device=device, dtype=dtype),
+            given=self.given.to(device=device),
+            side=side,
+        )
+
+    def validate(self, n_features: int | None = None, n_side: int = 0) -> None:
+        """Check shapes, dtypes and finiteness; raise ``ValueError`` naming the problem.
+
+        Parameters
+        ----------
+        n_features : int or None
+            Number of features the model was built for (``None``: any).
+        n_side : int
+            Number of side channels the model was built for.
+        """
+        values, given = self.values, self.given
+        if not isinstance(values, Tensor) or values.dim() != 3:
+            raise ValueError(
+                "condition values must be a 3D tensor of shape (batch, n_features, "
+                f"length), got {_describe(values)}"
+            )
+        if not values.is_floating_point():
+            raise ValueError(f"condition values must be floating point, got {values.dtype}")
+        if not isinstance(given, Tensor) or given.dtype != torch.bool:
+            raise ValueError(f"the given mask must be a bool tensor, got {_describe(given)}")
+        if given.shape != values.shape:
+            raise ValueError(
+                f"the given mask has shape {tuple(given.shape)} but the values have "
+                f"shape {tuple(values.shape)}"
+            )
+        if n_features is not None and values.shape[1] != n_features:
+            raise ValueError(
+                f"the model was built for {n_features} features, got {values.shape[1]}"
+            )
+        if not torch.isfinite(values[given]).all():
+            raise ValueError("given entries must be finite (no NaN or inf)")
+        side = self.side
+        if n_side == 0 and side is not None and side.shape[1] > 0:
+            raise ValueError(
+                f"the model was built without side channels, got {side.shape[1]}"
+            )
+        if n_side > 0:
+            if side is None:
+                raise ValueError(f"the model needs {n_side} side channels, got none")
+            expected = (values.shape[0], n_side, values.shape[2])
+            if tuple(side.shape) != expected:
+                raise ValueError(
+                    f"side channels must have shape {expected}, got {tuple(side.shape)}"
+                )
+            if not torch.isfinite(side).all():
+                raise ValueError("side channels must be finite (no NaN or inf)")
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, Tensor):
+        return f"a {obj.dtype} tensor of shape {tuple(obj.shape)}"
+    return f"an object of type {type(obj).__name__}"
+
+
+def _expand(level: Tensor, like: Tensor) -> Tensor:
+    """Reshape per-window levels of shape (batch,) to broadcast against ``like``."""
+    return level.reshape(-1, *([1] * (like.dim() - 1))).to(like)
+
+
+def diffuse(x0: Tensor, noise: Tensor, alpha: Tensor, sigma: Tensor) -> Tensor:
+    """Sample ``q(x_t | x_0)``: ``alpha * x0 + sigma * noise``.
+
+    Parameters
+    ----------
+    x0, noise : torch.Tensor of shape (batch, n_features, length)
+    alpha, sigma : torch.Tensor of shape (batch,)
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_features, length)
+    """
+    return _expand(alpha, x0) * x0 + _expand(sigma, x0) * noise
+
+
+def regression_target(
+    parameterisation: str, x0: Tensor, noise: Tensor, alpha: Tensor, sigma: Tensor
+) -> Tensor:
+    """What the network is trained to output under ``parameterisation``.
+
+    ``epsilon``: the noise; ``x0``: the clean window; ``v``: ``alpha noise - sigma x0``
+    (Salimans & Ho, 2022).
+    """
+    if parameterisation == "epsilon":
+        return noise
+    if parameterisation == "x0":
+        return x0
+    if parameterisation == "v":
+        return _expand(alpha, x0) * noise - _expand(sigma, x0) * x0
+    raise ValueError(
+        f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}"
+    )
+
+
+def x0_from_prediction(
+    parameterisation: str, prediction: Tensor, x_t: Tensor, alpha: Tensor, sigma: Tensor
+) -> Tensor:
+    """Invert :func:`regression_target`: the data estimate from the network output."""
+    a, s = _expand(alpha, x_t), _expand(sigma, x_t)
+    if parameterisation == "epsilon":
+        return (x_t - s * prediction) / a
+    if parameterisation == "x0":
+        return prediction
+    if parameterisation == "v":
+        return (a * x_t - s * prediction) / (a**2 + s**2)
+    raise ValueError(
+        f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}"
+    )
+
+
+class DiffusionModel(nn.Module):
+    """A denoising network with its noise schedule and parameterisation.
+
+    Parameters
+    ----------
+    network_config : dict
+        ``{"kind": ..., **keyword arguments}`` for :func:`build_network`, including
+        ``n_features`` and ``n_side``.
+    schedule : NoiseSchedule
+    parameterisation : {"epsilon", "x0", "v"}
+
+    Notes
+    -----
+    The network sees ``c_in * x_t`` on the entries it must generate (zero elsewhere) with
+    ``c_in = 1 / sqrt(alpha**2 + sigma**2)``, so VE inputs stay of unit scale, next to the
+    given values and the given mask. Pickling stores the configuration and a CPU copy of
+    the weights, so a model trained on a GPU unpickles on a CPU-only machine.
+    """
+
+    def __init__(
+        self,
+        network_config: dict[str, Any],
+        schedule: NoiseSchedule,
+        parameterisation: str = "v",
+    ) -> None:
+        super().__init__()
+        if parameterisation not in PARAMETERISATIONS:
+            raise ValueError(
+                f"parameterisation must be one of {PARAMETERISATIONS}, "
+                f"got {parameterisation!r}"
+            )
+        self.network_config = dict(network_config)
+        self.network = build_network(**self.network_config)
+        self.schedule = schedule
+        self.parameterisation = parameterisation
+
+    @property
+    def n_features(self) -> int:
+        """Number of features of a window."""
+        return int(self.network_config["n_features"])
+
+    @property
+    def n_side(self) -> int:
+        """Number of side channels."""
+        return int(self.network_config.get("n_side", 0))
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the weights."""
+        return next(self.parameters()).device
+
+    def predict_x0(self, x_t: Tensor, t: Tensor, condition: Condition) -> Tensor:
+        """Data estimate ``E[x_0 | x_t, given]``; given entries are returned as given.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor of shape (batch, n_features, length)
+        t : torch.Tensor of shape (batch,)
+        condition : Condition
+            With the same batch size as ``x_t``.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features, length)
+        """
+        alpha, sigma = self.schedule.alpha_sigma(t)
+        alpha, sigma = alpha.to(x_t), sigma.to(x_t)
+        given = condition.given
+        c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
+        network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
+        given_values = torch.where(given, condition.values, torch.zeros_like(x_t))
+        prediction = self.network(network_input, t, given_values, given, condition.side)
+        x0_hat = x0_from_prediction(self.parameterisation, prediction, x_t, alpha, sigma)
+        return torch.where(given, condition.values, x0_hat)
+
+    def denoiser(self, condition: Condition):
+        """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``."""
+
+        def denoise(x_t: Tensor, t: Tensor) -> Tensor:
+            return self.predict_x0(x_t, t, condition)
+
+        return denoise
+
+    def loss(
+        self,
+        x0: Tensor,
+        observed: Tensor,
+        given: Tensor,
+        side: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Mean squared error of the network output on the target entries only.
+
+        Parameters
+        ----------
+        x0 : torch.Tensor of shape (batch, n_features, length)
+            Clean windows (missing entries may hold anything finite).
+        observed, given : torch.Tensor of shape (batch, n_features, length), bool
+            Targets are ``observed & ~given``.
+        side : torch.Tensor of shape (batch, n_side, length) or None
+        generator : torch.Generator or None
+            Draws the times and the noise.
+
+        Returns
+        -------
+        torch.Tensor, a scalar
+        """
+        batch = x0.shape[0]
+        t = self.schedule.training_times(batch, generator=generator, device=x0.device)
+        alpha, sigma = self.schedule.alpha_sigma(t)
+        alpha, sigma = alpha.to(x0), sigma.to(x0)
+        noise = torch.randn(
+            x0.shape, generator=generator, device=x0.device, dtype=x0.dtype
+        )
+        x0 = torch.where(observed, x0, torch.zeros_like(x0))
+        x_t = diffuse(x0, noise, alpha, sigma)
+        c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
+        network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
+        given_values = torch.where(given, x0, torch.zeros_like(x0))
+        prediction = self.network(network_input, t, given_values, given, side)
+        target = regression_target(self.parameterisation, x0, noise, alpha, sigma)
+        weight = (observed & ~given).to(x0)
+        squared_error = (prediction - target).square() * weight
+        return squared_error.sum() / weight.sum().clamp_min(1.0)
+
+    # ----------------------------------------------------------------- persistence
+    def config(self) -> dict[str, Any]:
+        """Everything but the weights needed to rebuild this model."""
+        return {
+            "network": dict(self.network_config),
+            "schedule": {"kind": self.schedule.kind, **self.schedule.config()},
+            "parameterisation": self.parameterisation,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DiffusionModel:
+        """Build an untrained model from :meth:`config`."""
+        schedule_config = dict(config["schedule"])
+        schedule = make_schedule(schedule_config.pop("kind"), **schedule_config)
+        return cls(config["network"], schedule, config["parameterisation"])
+
+    def save(self, path_or_buffer: Any) -> None:
+        """Write configuration and weights (on CPU) with :func:`torch.save`."""
+        state = {key: value.detach().cpu() for key, value in self.state_dict().items()}
+        torch.save({"config": self.config(), "state_dict": state}, path_or_buffer)
+
+    @classmethod
+    def load(cls, path_or_buffer: Any, device: str | torch.device = "cpu") -> DiffusionModel:
+        """Read a model written by :meth:`save` onto ``device``."""
+        payload = torch.load(path_or_buffer, map_location="cpu", weights_only=True)
+        model = cls.from_config(payload["config"])
+        model.load_state_dict(payload["state_dict"])
+        return model.to(device)
+
+    def __reduce__(self):
+        buffer = io.BytesIO()
+        self.save(buffer)
+        return (_load_from_bytes, (buffer.getvalue(), self.training))
+
+
+def _load_from_bytes(data: bytes, training: bool = False) -> DiffusionModel:
+    model = DiffusionModel.load(io.BytesIO(data))
+    return model.train(training)

@@ -1,0 +1,340 @@
+"""Samplers: plain functions that turn noise into data with a denoiser.
+
+Every sampler has the signature
+
+    sampler(denoiser, x, times, schedule, *, generator=None, progress=None, **options)
+
+- ``denoiser(x_t, t) -> x0_hat``: the data estimate ``E[x_0 | x_t]``; ``x_t`` has shape
+  ``(batch, n_features, length)`` and ``t`` shape ``(batch,)``. Conditioning (given entries,
+  side channels) lives inside the denoiser, see :mod:`sktime_diffusion.engine.model`.
+- ``x``: the starting noise at ``times[0]``, of shape ``(batch, n_features, length)``.
+- ``times``: a descending grid ending in ``0`` (clean data), from
+  :meth:`NoiseSchedule.sampling_times`.
+
+All samples are one batch: the loop runs over time steps only. Randomness comes from the
+``torch.Generator`` alone, so a seeded generator gives the same samples every time.
+
+The SDE samplers (Euler-Maruyama, predictor-corrector, Heun's probability-flow ODE) work
+in the scaled variable ``x / alpha(t)`` whose noise level is ``sigma(t) / alpha(t)``
+(Karras et al., 2022): there the VP and VE SDEs are the same process in another clock,
+so one implementation serves every schedule. DDPM, DDIM and DPM-Solver++ use the
+schedule's ``alpha`` and ``sigma`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from .schedules import NoiseSchedule
+
+__all__ = [
+    "Denoiser",
+    "ddpm",
+    "ddim",
+    "euler_maruyama",
+    "predictor_corrector",
+    "heun",
+    "dpm_solver",
+    "SAMPLERS",
+    "DEFAULT_SPACING",
+]
+
+Denoiser = Callable[[Tensor, Tensor], Tensor]
+Progress = Callable[[int], None] | None
+
+
+def _levels(schedule: NoiseSchedule, t: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
+    """``alpha`` and ``sigma`` at scalar time ``t`` as 0-d tensors of ``like``'s dtype."""
+    alpha, sigma = schedule.alpha_sigma(t.reshape(1))
+    return alpha.to(like)[0], sigma.to(like)[0]
+
+
+def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
+    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+def _call(denoiser: Denoiser, x: Tensor, t: Tensor) -> Tensor:
+    return denoiser(x, t.to(device=x.device, dtype=x.dtype).expand(x.shape[0]))
+
+
+def _tick(progress: Progress) -> None:
+    if progress is not None:
+        progress(1)
+
+
+def ddpm(
+    denoiser: Denoiser,
+    x: Tensor,
+    times: Tensor,
+    schedule: NoiseSchedule,
+    *,
+    generator: torch.Generator | None = None,
+    progress: Progress = None,
+) -> Tensor:
+    """Ancestral sampling from the Gaussian posterior ``q(x_s | x_t, x0_hat)`` (DDPM).
+
+    For ``s < t`` with ``alpha_ts = alpha_t / alpha_s`` and
+    ``sigma_ts**2 = sigma_t**2 - alpha_ts**2 sigma_s**2`` the posterior has mean
+    ``alpha_ts sigma_s**2 / sigma_t**2 x_t + alpha_s sigma_ts**2 / sigma_t**2 x0_hat``
+    and variance ``sigma_ts**2 sigma_s**2 / sigma_t**2``; this holds for VP and VE.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+    """
+    return ddim(
+        denoiser, x, times, schedule, eta=1.0, generator=generator, progress=progress
+    )
+
+
+def ddim(
+    denoiser: Denoiser,
+    x: Tensor,
+    times: Tensor,
+    schedule: NoiseSchedule,
+    *,
+    eta: float = 0.0,
+    generator: torch.Generator | None = None,
+    progress: Progress = None,
+) -> Tensor:
+    """DDIM (Song, Meng & Ermon, 2021); ``eta = 0`` is deterministic, ``eta = 1`` DDPM.
+
+    ``x_s = alpha_s x0_hat + sqrt(sigma_s**2 - c**2) eps_hat + c z`` where ``c**2`` is
+    ``eta**2`` times the DDPM posterior variance.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+    """
+    if eta < 0:
+        raise ValueError(f"eta must be >= 0, got {eta}")
+    for t, s in zip(times[:-1], times[1:], strict=True):
+        alpha_t, sigma_t = _levels(schedule, t, x)
+        alpha_s, sigma_s = _levels(schedule, s, x)
+        x0_hat = _call(denoiser, x, t)
+        eps_hat = (x - alpha_t * x0_hat) / sigma_t
+        alpha_ts = alpha_t / alpha_s
+        posterior_var = (sigma_t**2 - alpha_ts**2 * sigma_s**2) * sigma_s**2 / sigma_t**2
+        noise_var = (eta**2 * posterior_var).clamp(min=0.0, max=sigma_s**2)
+        x = alpha_s * x0_hat + (sigma_s**2 - noise_var).sqrt() * eps_hat
+        if eta > 0 and float(noise_var) > 0:
+            x = x + noise_var.sqrt() * _noise(x, generator)
+        _tick(progress)
+    return x
+
+
+def _scaled_levels(schedule: NoiseSchedule, times: Tensor, like: Tensor) -> Tensor:
+    """Noise levels ``sigma / alpha`` of the scaled variable ``x / alpha``."""
+    alpha, sigma = schedule.alpha_sigma(times)
+    return (sigma / alpha).to(like)
+
+
+def _scaled_denoiser(
+    denoiser: Denoiser, schedule: NoiseSchedule
+) -> Callable[[Tensor, Tensor], Tensor]:
+    """Denoiser of the scaled variable ``y = x / alpha(t)``."""
+
+    def denoise_scaled(y: Tensor, t: Tensor) -> Tensor:
+        alpha, _ = _levels(schedule, t, y)
+        return _call(denoiser, alpha * y, t)
+
+    return denoise_scaled
+
+
+def _to_scaled(x: Tensor, schedule: NoiseSchedule, t: Tensor) -> Tensor:
+    alpha, _ = _levels(schedule, t, x)
+    return x / alpha
+
+
+def euler_maruyama(
+    denoiser: Denoiser,
+    x: Tensor,
+    times: Tensor,
+    schedule: NoiseSchedule,
+    *,
+    generator: torch.Generator | None = None,
+    progress: Progress = None,
+) -> Tensor:
+    """Euler-Maruyama steps of the reverse-time SDE.
+
+    In the scaled variable ``y = x / alpha`` with level ``s = sigma / alpha`` the forward
+    SDE is ``dy = sqrt(d s**2) dW``; one reverse step from ``s_i`` to ``s_j`` is
+    ``y + (s_i**2 - s_j**2) score + sqrt(s_i**2 - s_j**2) z`` with the score
+    ``(D(y) - y) / s_i**2``. The step to clean data returns ``D(y)`` (no added noise).
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+    """
+    denoise = _scaled_denoiser(denoiser, schedule)
+    levels = _scaled_levels(schedule, times, x)
+    y = _to_scaled(x, schedule, times[0])
+    for i in range(len(times) - 1):
+        level, next_level = levels[i], levels[i + 1]
+        denoised = denoise(y, times[i])
+        if float(next_level) == 0.0:
+            y = denoised
+        else:
+            step = level**2 - next_level**2
+            y = y + step * (denoised - y) / level**2 + step.sqrt() * _noise(y, generator)
+        _tick(progress)
+    return y
+
+
+def predictor_corrector(
+    denoiser: Denoiser,
+    x: Tensor,
+    times: Tensor,
+    schedule: NoiseSchedule,
+    *,
+    snr: float = 0.1,
+    n_corrector_steps: int = 1,
+    generator: torch.Generator | None = None,
+    progress: Progress = None,
+) -> Tensor:
+    """Predictor-corrector sampling (Song et al., 2021): Euler-Maruyama + Langevin.
+
+    After each predictor step to level ``s``, ``n_corrector_steps`` Langevin steps
+    ``y + e score + sqrt(2 e) z`` pull ``y`` toward the marginal at ``s``. The step size
+    ``e = 2 (snr s)**2`` is Song et al.'s rule ``2 (snr ||z|| / ||score||)**2`` with the
+    norm ratio replaced by its value for noise-dominated windows, ``s``: it is the same
+    for every window, so a sample does not depend on the others in its batch, and it
+    vanishes at low noise where unadjusted Langevin steps would bias the result.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+    """
+    if snr <= 0:
+        raise ValueError(f"snr must be > 0, got {snr}")
+    denoise = _scaled_denoiser(denoiser, schedule)
+    levels = _scaled_levels(schedule, times, x)
+    y = _to_scaled(x, schedule, times[0])
+    for i in range(len(times) - 1):
+        level, next_level = levels[i], levels[i + 1]
+        denoised = denoise(y, times[i])
+        if float(next_level) == 0.0:
+            y = denoised
+            _tick(progress)
+            continue
+        step = level**2 - next_level**2
+        y = y + step * (denoised - y) / level**2 + step.sqrt() * _noise(y, generator)
+        epsilon = 2.0 * (snr * next_level) ** 2
+        for _ in range(int(n_corrector_steps)):
+            score = (denoise(y, times[i + 1]) - y) / next_level**2
+            z = _noise(y, generator)
+            y = y + epsilon * score + (2.0 * epsilon).sqrt() * z
+        _tick(progress)
+    return y
+
+
+def heun(
+    denoiser: Denoiser,
+    x: Tensor,
+    times: Tensor,
+    schedule: NoiseSchedule,
+    *,
+    generator: torch.Generator | None = None,
+    progress: Progress = None,
+) -> Tensor:
+    """Probability-flow ODE solved with Heun's method (Karras et al., 2022, Alg. 1).
+
+    The ODE ``dy / ds = (y - D(y)) / s`` in the scaled variable is deterministic: the same
+    starting noise always gives the same sample. The step to clean data is an Euler step.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+    """
+    del generator  # deterministic
+    denoise = _scaled_denoiser(denoiser, schedule)
+    levels = _scaled_levels(schedule, times, x)
+    y = _to_scaled(x, schedule, times[0])
+    for i in range(len(times) - 1):
+        level, next_level = levels[i], levels[i + 1]
+        slope = (y - denoise(y, times[i])) / level
+        y_euler = y + (next_level - level) * slope
+        if float(next_level) == 0.0:
+            y = y_euler
+        else:
+            next_slope = (y_euler - denoise(y_euler, times[i + 1])) / next_level
+            y = y + (next_level - level) * 0.5 * (slope + next_slope)
+        _tick(progress)
+    return y
+
+
+def dpm_solver(
+    denoiser: Denoiser,
+    x: Tensor,
+    times: Tensor,
+    schedule: NoiseSchedule,
+    *,
+    generator: torch.Generator | None = None,
+    progress: Progress = None,
+) -> Tensor:
+    """Multistep DPM-Solver++(2M) (Lu et al., 2022), for 10-20 steps.
+
+    With ``lambda = log(alpha / sigma)`` and ``h = lambda_s - lambda_t``,
+    ``x_s = (sigma_s / sigma_t) x_t - alpha_s (exp(-h) - 1) D`` where ``D`` is the data
+    estimate, extrapolated from the last two (``D = (1 + 1/2r) x0_t - 1/2r x0_prev``,
+    ``r = h_prev / h``). The first step is first order; the step to clean data returns
+    the data estimate. Deterministic given the starting noise.
+
+    Returns
+    -------
+    torch.Tensor, shape of ``x``
+    """
+    del generator  # deterministic
+    previous_x0: Tensor | None = None
+    previous_h: Tensor | None = None
+    for t, s in zip(times[:-1], times[1:], strict=True):
+        alpha_t, sigma_t = _levels(schedule, t, x)
+        alpha_s, sigma_s = _levels(schedule, s, x)
+        x0_hat = _call(denoiser, x, t)
+        if float(sigma_s) == 0.0:
+            x = x0_hat
+            _tick(progress)
+            break
+        h = torch.log(alpha_s / sigma_s) - torch.log(alpha_t / sigma_t)
+        estimate = x0_hat
+        if previous_x0 is not None and previous_h is not None:
+            half_inverse_ratio = 0.5 * h / previous_h
+            estimate = (1.0 + half_inverse_ratio) * x0_hat - half_inverse_ratio * previous_x0
+        x = (sigma_s / sigma_t) * x - alpha_s * torch.expm1(-h) * estimate
+        previous_x0, previous_h = x0_hat, h
+        _tick(progress)
+    return x
+
+
+#: samplers by name
+SAMPLERS: dict[str, Callable[..., Tensor]] = {
+    "ddpm": ddpm,
+    "ddim": ddim,
+    "euler_maruyama": euler_maruyama,
+    "predictor_corrector": predictor_corrector,
+    "heun": heun,
+    "dpm_solver": dpm_solver,
+}
+
+#: time-grid spacing each sampler works best with
+DEFAULT_SPACING: dict[str, str] = {
+    "ddpm": "time",
+    "ddim": "time",
+    "euler_maruyama": "time",
+    "predictor_corrector": "time",
+    "heun": "log_snr",
+    "dpm_solver": "log_snr",
+}
+
+#: denoiser calls per grid step (Heun and predictor-corrector evaluate twice)
+CALLS_PER_STEP: dict[str, int] = {
+    "ddpm": 1,
+    "ddim": 1,
+    "euler_maruyama": 1,
+    "predictor_corrector": 2,
+    "heun": 2,
+    "dpm_solver": 1,
+}

@@ -1,0 +1,349 @@
+"""The fit loop: AdamW, warm-up then cosine learning rate, clipping, EMA, early stopping.
+
+Training is reproducible on CPU: the weights are initialised by the caller under a seed,
+and every random draw of the loop (order of windows, masks, times, noise) comes from
+generators seeded with ``TrainingConfig.seed``. The global torch random state of the user
+is left as it was. A time budget (``max_time``) ends training early; the number of steps
+then depends on the machine's speed, so use ``epochs`` alone for bit-identical refits.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from .masks import MaskStrategy, draw_given_mask
+from .model import DiffusionModel
+
+__all__ = ["WindowData", "TrainingConfig", "TrainingHistory", "train_model"]
+
+
+@dataclass
+class WindowData:
+    """Training windows with their observation masks.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (n_windows, n_features, length)
+        Values; entries that are not observed may hold anything (NaN included).
+    observed : torch.Tensor of shape (n_windows, n_features, length), bool
+    side : torch.Tensor of shape (n_windows, n_side, length) or None
+    """
+
+    values: Tensor
+    observed: Tensor
+    side: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.values.dim() != 3:
+            raise ValueError(
+                "training windows must have shape (n_windows, n_features, length), "
+                f"got {tuple(self.values.shape)}"
+            )
+        if self.observed.shape != self.values.shape or self.observed.dtype != torch.bool:
+            raise ValueError("observed must be a bool tensor shaped like the values")
+        if self.values.shape[0] < 1:
+            raise ValueError("need at least one training window")
+        if not torch.isfinite(self.values[self.observed]).all():
+            raise ValueError("observed training values must be finite (no inf)")
+        if not bool(self.observed.any()):
+            raise ValueError("the training windows have no observed value")
+        if self.side is not None and (
+            self.side.dim() != 3
+            or self.side.shape[0] != self.values.shape[0]
+            or self.side.shape[2] != self.values.shape[2]
+        ):
+            raise ValueError(
+                "side channels must have shape (n_windows, n_side, length), got "
+                f"{tuple(self.side.shape)}"
+            )
+        self.values = torch.where(
+            self.observed, self.values, torch.zeros_like(self.values)
+        )
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def take(self, index: Tensor, device: torch.device) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Windows ``index`` on ``device``, as float32 values, mask and side channels."""
+        side = None if self.side is None else self.side[index].to(device, torch.float32)
+        return (
+            self.values[index].to(device, torch.float32),
+            self.observed[index].to(device),
+            side,
+        )
+
+
+@dataclass
+class TrainingConfig:
+    """Settings of :func:`train_model`.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training windows (an upper bound when ``max_time`` is set).
+    max_time : float or None
+        Seconds after which training stops.
+    batch_size : int
+    learning_rate : float
+        Peak learning rate of AdamW.
+    weight_decay : float
+    warmup_fraction : float
+        Share of the steps with a linear warm-up; a cosine decay to 10% follows.
+    grad_clip : float or None
+        Largest gradient norm.
+    ema_decay : float or None
+        Decay of the exponential moving average of the weights, used for validation and
+        kept at the end; ``None`` keeps the raw weights.
+    validation_fraction : float
+        Share of the windows held out (at least one window is kept for training).
+    patience : int or None
+        Epochs without a better validation loss before stopping early (needs a
+        validation split); ``None`` trains to the end.
+    seed : int
+        Seeds every random draw of the loop.
+    device : torch.device
+    verbose : bool
+        Shows a tqdm progress bar.
+    """
+
+    epochs: int = 100
+    max_time: float | None = None
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-6
+    warmup_fraction: float = 0.05
+    grad_clip: float | None = 1.0
+    ema_decay: float | None = 0.999
+    validation_fraction: float = 0.0
+    patience: int | None = None
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ValueError(f"max_time must be positive seconds, got {self.max_time}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction}"
+            )
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be at least 1, got {self.patience}")
+
+
+@dataclass
+class TrainingHistory:
+    """What happened during training.
+
+    Attributes
+    ----------
+    train_loss : list of float
+        Mean training loss per epoch.
+    validation_loss : list of float
+        Validation loss per epoch (EMA weights, fixed masks and noise); empty without a
+        validation split.
+    n_steps : int
+        Optimiser steps taken.
+    seconds : float
+        Wall-clock training time.
+    stopped_by : str
+        ``"epochs"``, ``"max_time"`` or ``"early_stopping"``.
+    best_epoch : int
+        Epoch whose weights were kept (the last one without validation).
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    n_steps: int = 0
+    seconds: float = 0.0
+    stopped_by: str = "epochs"
+    best_epoch: int = 0
+
+
+def _learning_rate_factor(progress: float, warmup_fraction: float) -> float:
+    """Linear warm-up to 1, then cosine decay from 1 to 0.1; ``progress`` in [0, 1]."""
+    if warmup_fraction > 0 and progress < warmup_fraction:
+        return max(progress / warmup_fraction, 1e-3)
+    rest = (progress - warmup_fraction) / max(1.0 - warmup_fraction, 1e-12)
+    return 0.1 + 0.45 * (1.0 + math.cos(math.pi * min(max(rest, 0.0), 1.0)))
+
+
+def _split(n_windows: int, fraction: float, generator: torch.Generator):
+    order = torch.randperm(n_windows, generator=generator)
+    n_validation = min(int(round(fraction * n_windows)), n_windows - 1)
+    return order[n_validation:], order[:n_validation]
+
+
+@torch.no_grad()
+def _validation_loss(
+    model: DiffusionModel,
+    data: WindowData,
+    index: Tensor,
+    masks: MaskStrategy,
+    config: TrainingConfig,
+) -> float:
+    cpu_generator, generator = _generators(config.seed + 1, config.device)
+    total, count = 0.0, 0
+    for start in range(0, len(index), config.batch_size):
+        batch = index[start : start + config.batch_size]
+        values, observed, side = data.take(batch, config.device)
+        given = draw_given_mask(observed, masks, _on(cpu_generator, generator, observed))
+        loss = model.loss(values, observed, given, side, generator)
+        total += float(loss) * len(batch)
+        count += len(batch)
+    return total / max(count, 1)
+
+
+def _generators(seed: int, device: torch.device):
+    """Two independent streams: data order and masks on CPU, times and noise on device."""
+    cpu_generator = torch.Generator().manual_seed(seed)
+    device_generator = torch.Generator(device).manual_seed(seed + 104_729)
+    return cpu_generator, device_generator
+
+
+def _on(cpu_generator, device_generator, tensor: Tensor):
+    return cpu_generator if tensor.device.type == "cpu" else device_generator
+
+
+def train_model(
+    model: DiffusionModel,
+    data: WindowData,
+    masks: MaskStrategy,
+    config: TrainingConfig,
+) -> TrainingHistory:
+    """Fit ``model`` in place on ``data`` with random training masks.
+
+    Parameters
+    ----------
+    model : DiffusionModel
+        Moved to ``config.device``.
+    data : WindowData
+    masks : MaskStrategy
+        How the given entries of each training window are drawn.
+    config : TrainingConfig
+
+    Returns
+    -------
+    TrainingHistory
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    device = config.device
+    model.to(device).train()
+    cpu_generator, device_generator = _generators(config.seed, device)
+    train_index, validation_index = _split(
+        len(data), config.validation_fraction, cpu_generator
+    )
+    batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
+    total_steps = batches_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    ema = copy.deepcopy(model.state_dict()) if config.ema_decay else None
+    history = TrainingHistory()
+    best_loss, best_state, epochs_without_gain = math.inf, None, 0
+    bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.verbose)
+    try:
+        for epoch in range(config.epochs):
+            order = train_index[torch.randperm(len(train_index), generator=cpu_generator)]
+            epoch_loss, epoch_windows = 0.0, 0
+            out_of_time = False
+            for start in range(0, len(order), config.batch_size):
+                batch = order[start : start + config.batch_size]
+                values, observed, side = data.take(batch, device)
+                given = draw_given_mask(
+                    observed, masks, _on(cpu_generator, device_generator, observed)
+                )
+                elapsed = time.perf_counter() - started
+                progress = history.n_steps / max(total_steps, 1)
+                if config.max_time:
+                    progress = max(progress, elapsed / config.max_time)
+                factor = _learning_rate_factor(progress, config.warmup_fraction)
+                for group in optimizer.param_groups:
+                    group["lr"] = config.learning_rate * factor
+                loss = model.loss(values, observed, given, side, device_generator)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"the training loss became {float(loss)} at step "
+                        f"{history.n_steps}; lower learning_rate or check the data scale"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                optimizer.step()
+                history.n_steps += 1
+                if ema is not None:
+                    _update_ema(ema, model, config.ema_decay, history.n_steps)
+                epoch_loss += float(loss.detach()) * len(batch)
+                epoch_windows += len(batch)
+                if config.max_time and time.perf_counter() - started > config.max_time:
+                    out_of_time = True
+                    break
+            history.train_loss.append(epoch_loss / max(epoch_windows, 1))
+            if len(validation_index):
+                raw_state = _swap_in(model, ema)
+                validation = _validation_loss(model, data, validation_index, masks, config)
+                history.validation_loss.append(validation)
+                if validation < best_loss:
+                    best_loss, epochs_without_gain = validation, 0
+                    best_state = copy.deepcopy(model.state_dict())
+                    history.best_epoch = epoch
+                else:
+                    epochs_without_gain += 1
+                if raw_state is not None:
+                    model.load_state_dict(raw_state)
+            else:
+                history.best_epoch = epoch
+            bar.update(1)
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+            if out_of_time:
+                history.stopped_by = "max_time"
+                break
+            if config.patience and epochs_without_gain >= config.patience:
+                history.stopped_by = "early_stopping"
+                break
+    finally:
+        bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    elif ema is not None:
+        model.load_state_dict(ema)
+    model.eval()
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+def _swap_in(model: DiffusionModel, ema: dict | None) -> dict | None:
+    """Load the EMA weights, returning the raw ones to restore (None without EMA)."""
+    if ema is None:
+        return None
+    raw = copy.deepcopy(model.state_dict())
+    model.load_state_dict(ema)
+    return raw
+
+
+@torch.no_grad()
+def _update_ema(ema: dict, model: DiffusionModel, decay: float, step: int) -> None:
+    # warm-up of the decay, as in many EMA implementations: early averages are short
+    effective = min(decay, (1.0 + step) / (10.0 + step))
+    for name, value in model.state_dict().items():
+        if value.is_floating_point():
+            ema[name].mul_(effective).add_(value.detach(), alpha=1.0 - effective)
+        else:
+            ema[name].copy_(value)
