@@ -71,9 +71,7 @@ class GaussianDenoiser:
                 patterns = given[:1]
                 pattern_of_row = torch.zeros(batch, dtype=torch.long)
             else:
-                patterns, pattern_of_row = torch.unique(
-                    given, dim=0, return_inverse=True
-                )
+                patterns, pattern_of_row = torch.unique(given, dim=0, return_inverse=True)
         mean = self.mean.reshape(dim)
         x0 = torch.empty_like(z)
         for index, pattern in enumerate(patterns):

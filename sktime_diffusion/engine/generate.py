@@ -60,7 +60,9 @@ def generate(
     generator : torch.Generator or None
         On the model's device; the only source of randomness.
     max_batch : int or None
-        Most windows (conditions x samples) sampled at once.
+        Most windows (conditions x samples) sampled at once. The deterministic samplers
+        (DDIM with ``eta=0``, Heun, DPM-Solver++) give the same samples for any
+        ``max_batch``; the stochastic ones draw their noise chunk by chunk.
     progress : callable or None
         Called with the number of finished grid steps (e.g. ``tqdm.update``).
     **sampler_options
@@ -85,20 +87,19 @@ def generate(
     repeated = condition.repeat(n_samples)
     total = repeated.shape[0]
     chunk = total if not max_batch else max(1, int(max_batch))
+    _, sigma_max = model.schedule.alpha_sigma(times[:1])
+    start_noise = float(sigma_max[0]) * torch.randn(
+        repeated.shape, generator=generator, device=device, dtype=dtype
+    )
     was_training = model.training
     model.eval()
     try:
         pieces = []
         for start in range(0, total, chunk):
             part = repeated.slice(start, min(start + chunk, total))
-            _, sigma_max = model.schedule.alpha_sigma(times[:1])
-            noise = torch.randn(
-                part.shape, generator=generator, device=device, dtype=dtype
-            )
-            x = float(sigma_max[0]) * noise
             sample = run(
                 model.denoiser(part),
-                x,
+                start_noise[start : start + chunk],
                 times,
                 model.schedule,
                 generator=generator,

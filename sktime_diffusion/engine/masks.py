@@ -105,9 +105,7 @@ def _suffix_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tenso
 
 
 def _historical_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
-    other = torch.randperm(
-        observed.shape[0], generator=generator, device=observed.device
-    )
+    other = torch.randperm(observed.shape[0], generator=generator, device=observed.device)
     return _random_hidden(observed, strategy, generator) | ~observed[other]
 
 
@@ -137,7 +135,10 @@ def draw_given_mask(
         device=observed.device,
     )
     choice = torch.multinomial(
-        weights / weights.sum(), observed.shape[0], replacement=True, generator=generator
+        weights / weights.sum(),
+        observed.shape[0],
+        replacement=True,
+        generator=generator,
     )
     hidden = torch.zeros_like(observed)
     for index, pattern in enumerate(_PATTERNS):

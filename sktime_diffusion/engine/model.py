@@ -101,7 +101,9 @@ class Condition:
         if not values.is_floating_point():
             raise ValueError(f"condition values must be floating point, got {values.dtype}")
         if not isinstance(given, Tensor) or given.dtype != torch.bool:
-            raise ValueError(f"the given mask must be a bool tensor, got {_describe(given)}")
+            raise ValueError(
+                f"the given mask must be a bool tensor, got {_describe(given)}"
+            )
         if given.shape != values.shape:
             raise ValueError(
                 f"the given mask has shape {tuple(given.shape)} but the values have "
@@ -302,9 +304,7 @@ class DiffusionModel(nn.Module):
         t = self.schedule.training_times(batch, generator=generator, device=x0.device)
         alpha, sigma = self.schedule.alpha_sigma(t)
         alpha, sigma = alpha.to(x0), sigma.to(x0)
-        noise = torch.randn(
-            x0.shape, generator=generator, device=x0.device, dtype=x0.dtype
-        )
+        noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x0 = torch.where(observed, x0, torch.zeros_like(x0))
         x_t = diffuse(x0, noise, alpha, sigma)
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
@@ -338,7 +338,9 @@ class DiffusionModel(nn.Module):
         torch.save({"config": self.config(), "state_dict": state}, path_or_buffer)
 
     @classmethod
-    def load(cls, path_or_buffer: Any, device: str | torch.device = "cpu") -> DiffusionModel:
+    def load(
+        cls, path_or_buffer: Any, device: str | torch.device = "cpu"
+    ) -> DiffusionModel:
         """Read a model written by :meth:`save` onto ``device``."""
         payload = torch.load(path_or_buffer, map_location="cpu", weights_only=True)
         model = cls.from_config(payload["config"])

@@ -302,7 +302,9 @@ def dpm_solver(
         estimate = x0_hat
         if previous_x0 is not None and previous_h is not None:
             half_inverse_ratio = 0.5 * h / previous_h
-            estimate = (1.0 + half_inverse_ratio) * x0_hat - half_inverse_ratio * previous_x0
+            estimate = (
+                1.0 + half_inverse_ratio
+            ) * x0_hat - half_inverse_ratio * previous_x0
         x = (sigma_s / sigma_t) * x - alpha_s * torch.expm1(-h) * estimate
         previous_x0, previous_h = x0_hat, h
         _tick(progress)

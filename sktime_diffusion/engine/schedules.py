@@ -158,9 +158,7 @@ class NoiseSchedule(ABC):
             noisy = self.time_at_log_snr(levels.to(torch.float64))
             noisy[0], noisy[-1] = self.t_max, self.t_min
         else:
-            raise ValueError(
-                f"spacing must be 'time' or 'log_snr', got {spacing!r}"
-            )
+            raise ValueError(f"spacing must be 'time' or 'log_snr', got {spacing!r}")
         return torch.cat([noisy.to(torch.float64), torch.zeros(1, dtype=torch.float64)])
 
     def _uniform_times(self, n_steps: int) -> Tensor:
@@ -246,9 +244,7 @@ class DiscreteSchedule(NoiseSchedule):
         self, n: int, generator: torch.Generator | None = None, device: Any = None
     ) -> Tensor:
         """Draw ``n`` grid times ``(i + 1) / n_steps``, ``i`` uniform (as in DDPM)."""
-        steps = torch.randint(
-            1, self.n_steps + 1, (n,), generator=generator, device=device
-        )
+        steps = torch.randint(1, self.n_steps + 1, (n,), generator=generator, device=device)
         return steps.to(torch.float32) / self.n_steps
 
     def _uniform_times(self, n_steps: int) -> Tensor:
@@ -277,8 +273,7 @@ def _make_betas(
         offset = 0.008
         steps = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
         alpha_bar = torch.cos((steps + offset) / (1 + offset) * math.pi / 2).square()
-        betas = 1.0 - alpha_bar[1:] / alpha_bar[:-1]
-    betas = betas.clamp(max=0.999)
+        betas = (1.0 - alpha_bar[1:] / alpha_bar[:-1]).clamp(max=0.999)
     if not (torch.all(betas > 0) and torch.all(betas < 1)):
         raise ValueError(
             f"betas of the {kind} schedule must lie in (0, 1); check beta_start and "
@@ -321,7 +316,11 @@ class VPSchedule(NoiseSchedule):
 
     def config(self) -> dict[str, Any]:
         """Return the keyword arguments that rebuild this schedule."""
-        return {"beta_min": self.beta_min, "beta_max": self.beta_max, "t_min": self.t_min}
+        return {
+            "beta_min": self.beta_min,
+            "beta_max": self.beta_max,
+            "t_min": self.t_min,
+        }
 
     def _alpha_sigma(self, t: Tensor) -> tuple[Tensor, Tensor]:
         log_alpha = -0.25 * t.square() * (self.beta_max - self.beta_min)

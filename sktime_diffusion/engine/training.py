@@ -62,14 +62,14 @@ class WindowData:
                 "side channels must have shape (n_windows, n_side, length), got "
                 f"{tuple(self.side.shape)}"
             )
-        self.values = torch.where(
-            self.observed, self.values, torch.zeros_like(self.values)
-        )
+        self.values = torch.where(self.observed, self.values, torch.zeros_like(self.values))
 
     def __len__(self) -> int:
         return self.values.shape[0]
 
-    def take(self, index: Tensor, device: torch.device) -> tuple[Tensor, Tensor, Tensor | None]:
+    def take(
+        self, index: Tensor, device: torch.device
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Windows ``index`` on ``device``, as float32 values, mask and side channels."""
         side = None if self.side is None else self.side[index].to(device, torch.float32)
         return (
@@ -257,7 +257,9 @@ def train_model(
     ema = copy.deepcopy(model.state_dict()) if config.ema_decay else None
     history = TrainingHistory()
     best_loss, best_state, epochs_without_gain = math.inf, None, 0
-    bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not config.verbose)
+    bar = tqdm(
+        total=config.epochs, desc="training", unit="epoch", disable=not config.verbose
+    )
     try:
         for epoch in range(config.epochs):
             order = train_index[torch.randperm(len(train_index), generator=cpu_generator)]

@@ -109,9 +109,7 @@ def test_check_has_power_against_a_wrong_denoiser():
     """The tolerance would catch a denoiser that believes the variance is 20% larger."""
     mean, covariance = _gaussian()
     schedule = make_schedule("vp")
-    wrong = GaussianDenoiser(
-        mean.reshape(N_FEATURES, LENGTH), 1.2 * covariance, schedule
-    )
+    wrong = GaussianDenoiser(mean.reshape(N_FEATURES, LENGTH), 1.2 * covariance, schedule)
     samples = _run("dpm_solver", schedule, wrong)
     _, z_cov = _z_scores(samples, mean, covariance)
     assert z_cov > Z_MAX

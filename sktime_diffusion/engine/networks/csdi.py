@@ -40,9 +40,7 @@ class _ResidualLayer(nn.Module):
         self.temporal = _attention_layer(channels, n_heads)
         self.feature = _attention_layer(channels, n_heads)
 
-    def forward(
-        self, h: Tensor, side: Tensor, embedding: Tensor
-    ) -> tuple[Tensor, Tensor]:
+    def forward(self, h: Tensor, side: Tensor, embedding: Tensor) -> tuple[Tensor, Tensor]:
         # h: (batch, channels, n_features, length); side: (batch, side_dim, F * L)
         batch, channels, n_features, length = h.shape
         y = h + self.time_projection(embedding)[:, :, None, None]
@@ -99,9 +97,7 @@ class CSDIDenoiser(nn.Module):
     ) -> None:
         super().__init__()
         if channels % n_heads:
-            raise ValueError(
-                f"n_heads ({n_heads}) must divide channels ({channels})"
-            )
+            raise ValueError(f"n_heads ({n_heads}) must divide channels ({channels})")
         self.n_features = n_features
         self.position_embedding_dim = position_embedding_dim
         side_dim = position_embedding_dim + feature_embedding_dim + 1 + n_side
@@ -151,5 +147,7 @@ class CSDIDenoiser(nn.Module):
             h, skip = layer(h, side_info, embedding)
             skips = skips + skip
         skips = skips / math.sqrt(len(self.layers))
-        out = torch.relu(self.skip_projection(skips.reshape(batch, -1, n_features * length)))
+        out = torch.relu(
+            self.skip_projection(skips.reshape(batch, -1, n_features * length))
+        )
         return self.output_projection(out).reshape(batch, n_features, length).to(x_in.dtype)

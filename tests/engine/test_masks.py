@@ -1,0 +1,80 @@
+import pytest
+import torch
+
+from sktime_diffusion.engine import MaskStrategy, draw_given_mask
+
+
+def _observed(batch=256, n_features=3, length=20, missing=0.2, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, n_features, length, generator=generator) >= missing
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        MaskStrategy(),
+        MaskStrategy(random=0, block=1),
+        MaskStrategy(random=0, suffix=1),
+        MaskStrategy(random=0, historical=1),
+        MaskStrategy(random=1, block=1, suffix=1, historical=1),
+    ],
+)
+def test_given_is_a_subset_of_observed_and_leaves_targets(strategy):
+    observed = _observed()
+    given = draw_given_mask(observed, strategy, torch.Generator().manual_seed(1))
+    assert given.dtype == torch.bool and given.shape == observed.shape
+    assert not bool((given & ~observed).any())
+    assert bool((observed & ~given).flatten(1).any(dim=1).all())
+
+
+def test_masks_are_seeded():
+    observed = _observed()
+    strategy = MaskStrategy(random=1, block=1, suffix=1)
+    first = draw_given_mask(observed, strategy, torch.Generator().manual_seed(3))
+    again = draw_given_mask(observed, strategy, torch.Generator().manual_seed(3))
+    other = draw_given_mask(observed, strategy, torch.Generator().manual_seed(4))
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_suffix_hides_the_last_steps_of_every_feature():
+    observed = torch.ones(8, 2, 10, dtype=torch.bool)
+    given = draw_given_mask(observed, MaskStrategy(random=0, suffix=1, suffix_length=3))
+    assert bool(given[..., :7].all()) and not bool(given[..., 7:].any())
+
+
+def test_block_hides_one_contiguous_gap_per_feature():
+    observed = torch.ones(64, 2, 30, dtype=torch.bool)
+    given = draw_given_mask(
+        observed, MaskStrategy(random=0, block=1), torch.Generator().manual_seed(0)
+    )
+    hidden = (~given).to(torch.int8)
+    starts = (hidden.diff(dim=-1) == 1).sum(-1) + hidden[..., 0]
+    assert bool((starts <= 1).all())
+    assert int(hidden.sum(-1).max()) <= 15
+
+
+def test_random_ratio_spans_its_range():
+    observed = torch.ones(2000, 1, 50, dtype=torch.bool)
+    given = draw_given_mask(
+        observed,
+        MaskStrategy(min_ratio=0.2, max_ratio=0.6),
+        torch.Generator().manual_seed(0),
+    )
+    hidden_share = (~given).float().mean(dim=(1, 2))
+    assert 0.04 < float(hidden_share.min()) and float(hidden_share.max()) < 0.8
+    assert abs(float(hidden_share.mean()) - 0.4) < 0.02
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"random": 0}, "positive sum"),
+        ({"block": -1}, "weights"),
+        ({"min_ratio": 0.8, "max_ratio": 0.2}, "min_ratio"),
+        ({"suffix_length": 0}, "suffix_length"),
+        ({"max_block_fraction": 0}, "max_block_fraction"),
+    ],
+)
+def test_bad_mask_strategies_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MaskStrategy(**kwargs)

@@ -1,0 +1,223 @@
+import pickle
+
+import pytest
+import torch
+
+from sktime_diffusion.engine import (
+    PARAMETERISATIONS,
+    Condition,
+    DiffusionModel,
+    generate,
+    make_schedule,
+)
+from sktime_diffusion.engine.model import diffuse, regression_target, x0_from_prediction
+
+N_FEATURES, LENGTH = 3, 8
+
+
+def small_model(kind="dilated_conv", schedule="quadratic", parameterisation="v", n_side=0):
+    params = {"channels": 8, "n_layers": 2}
+    if kind == "csdi":
+        params["n_heads"] = 2
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return DiffusionModel(
+            {"kind": kind, "n_features": N_FEATURES, "n_side": n_side, **params},
+            make_schedule(schedule),
+            parameterisation,
+        )
+
+
+@pytest.mark.parametrize("parameterisation", PARAMETERISATIONS)
+@pytest.mark.parametrize("schedule", ["cosine", "ve"])
+def test_parameterisations_invert_exactly(parameterisation, schedule):
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.randn(4, N_FEATURES, LENGTH, dtype=torch.float64, generator=generator)
+    noise = torch.randn(x0.shape, dtype=torch.float64, generator=generator)
+    alpha, sigma = make_schedule(schedule).alpha_sigma(
+        torch.tensor([0.1, 0.4, 0.7, 1.0], dtype=torch.float64)
+    )
+    x_t = diffuse(x0, noise, alpha, sigma)
+    target = regression_target(parameterisation, x0, noise, alpha, sigma)
+    recovered = x0_from_prediction(parameterisation, target, x_t, alpha, sigma)
+    torch.testing.assert_close(recovered, x0)
+
+
+def test_loss_ignores_entries_that_are_not_targets():
+    model = small_model()
+    generator = torch.Generator().manual_seed(1)
+    x0 = torch.randn(6, N_FEATURES, LENGTH, generator=generator)
+    observed = torch.ones_like(x0, dtype=torch.bool)
+    observed[:, 0] = False
+    given = torch.zeros_like(observed)
+    given[:, 1] = True
+    changed = x0.clone()
+    changed[:, 0] = 1e6  # unobserved: must not matter
+    first = model.loss(x0, observed, given, generator=torch.Generator().manual_seed(2))
+    second = model.loss(
+        changed, observed, given, generator=torch.Generator().manual_seed(2)
+    )
+    torch.testing.assert_close(first, second)
+
+
+@pytest.mark.parametrize("kind", ["csdi", "dilated_conv"])
+def test_given_entries_are_returned_exactly(kind):
+    model = small_model(kind)
+    values = torch.randn(2, N_FEATURES, LENGTH)
+    given = torch.rand(2, N_FEATURES, LENGTH) < 0.5
+    samples = generate(
+        model,
+        Condition(values, given),
+        5,
+        n_steps=3,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert samples.shape == (2, 5, N_FEATURES, LENGTH)
+    expected = values[:, None].expand_as(samples)
+    given_samples = given[:, None].expand_as(samples)
+    assert torch.equal(samples[given_samples], expected[given_samples])
+
+
+def test_generate_is_seeded_and_chunking_does_not_change_samples():
+    model = small_model("csdi")
+    condition = Condition(
+        torch.zeros(3, N_FEATURES, LENGTH),
+        torch.zeros(3, N_FEATURES, LENGTH, dtype=torch.bool),
+    )
+
+    def draw(seed, max_batch=None, sampler="ddpm"):
+        return generate(
+            model,
+            condition,
+            4,
+            sampler=sampler,
+            n_steps=4,
+            max_batch=max_batch,
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    torch.testing.assert_close(draw(0), draw(0), rtol=0, atol=0)
+    assert not torch.allclose(draw(0), draw(1))
+    torch.testing.assert_close(
+        draw(0, sampler="dpm_solver"),
+        draw(0, max_batch=5, sampler="dpm_solver"),
+        rtol=0,
+        atol=1e-6,
+    )
+
+
+def test_side_channels_change_the_prediction():
+    model = small_model("csdi", n_side=2)
+    for parameter in model.parameters():  # make the output depend on its inputs
+        torch.nn.init.normal_(parameter, std=0.3)
+    values = torch.zeros(1, N_FEATURES, LENGTH)
+    given = torch.zeros_like(values, dtype=torch.bool)
+    t = torch.full((1,), 0.5)
+    side = torch.zeros(1, 2, LENGTH)
+    first = model.predict_x0(values, t, Condition(values, given, side))
+    second = model.predict_x0(values, t, Condition(values, given, side + 1.0))
+    assert not torch.allclose(first, second)
+
+
+@pytest.mark.parametrize("kind", ["csdi", "dilated_conv"])
+def test_pickle_and_save_load_predict_bit_identically(tmp_path, kind):
+    model = small_model(kind)
+    for parameter in model.parameters():
+        torch.nn.init.normal_(parameter, std=0.1)
+    condition = Condition(
+        torch.randn(2, N_FEATURES, LENGTH), torch.rand(2, N_FEATURES, LENGTH) < 0.3
+    )
+
+    def draw(m):
+        return generate(
+            m,
+            condition,
+            3,
+            sampler="ddim",
+            n_steps=5,
+            eta=1.0,
+            generator=torch.Generator().manual_seed(7),
+        )
+
+    expected = draw(model)
+    assert torch.equal(draw(pickle.loads(pickle.dumps(model))), expected)
+    model.save(tmp_path / "model.pt")
+    assert torch.equal(draw(DiffusionModel.load(tmp_path / "model.pt")), expected)
+
+
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        (
+            Condition(torch.zeros(2, 8), torch.zeros(2, 8, dtype=torch.bool)),
+            "3D tensor",
+        ),
+        (
+            Condition(
+                torch.zeros(2, 3, 8, dtype=torch.long),
+                torch.zeros(2, 3, 8, dtype=torch.bool),
+            ),
+            "floating",
+        ),
+        (Condition(torch.zeros(2, 3, 8), torch.zeros(2, 3, 8)), "bool"),
+        (
+            Condition(torch.zeros(2, 3, 8), torch.zeros(2, 3, 7, dtype=torch.bool)),
+            "shape",
+        ),
+        (
+            Condition(torch.zeros(2, 4, 8), torch.zeros(2, 4, 8, dtype=torch.bool)),
+            "3 features",
+        ),
+        (
+            Condition(
+                torch.full((2, 3, 8), float("nan")),
+                torch.ones(2, 3, 8, dtype=torch.bool),
+            ),
+            "finite",
+        ),
+        (
+            Condition(
+                torch.zeros(2, 3, 8),
+                torch.zeros(2, 3, 8, dtype=torch.bool),
+                torch.zeros(2, 1, 8),
+            ),
+            "without side",
+        ),
+    ],
+)
+def test_bad_conditions_raise_before_tensor_work(condition, message):
+    with pytest.raises(ValueError, match=message):
+        generate(small_model(), condition, 2, n_steps=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sampler": "euler"}, "unknown sampler"),
+        ({"n_steps": 0}, "n_steps"),
+        ({"n_steps": 2.5}, "integer"),
+    ],
+)
+def test_bad_sampler_arguments_are_named(kwargs, message):
+    condition = Condition(torch.zeros(1, 3, 8), torch.zeros(1, 3, 8, dtype=torch.bool))
+    with pytest.raises(ValueError, match=message):
+        generate(small_model(), condition, 2, **kwargs)
+
+
+@pytest.mark.parametrize("n_samples", [0, -1, 1.5, True])
+def test_n_samples_below_one_is_refused(n_samples):
+    condition = Condition(torch.zeros(1, 3, 8), torch.zeros(1, 3, 8, dtype=torch.bool))
+    with pytest.raises(ValueError, match="n_samples"):
+        generate(small_model(), condition, n_samples)
+
+
+def test_unknown_parameterisation_and_network_are_named():
+    with pytest.raises(ValueError, match="parameterisation"):
+        DiffusionModel({"kind": "csdi", "n_features": 2}, make_schedule("vp"), "score")
+    with pytest.raises(ValueError, match="unknown network"):
+        DiffusionModel({"kind": "unet", "n_features": 2}, make_schedule("vp"))
+    with pytest.raises(ValueError, match="n_heads"):
+        DiffusionModel(
+            {"kind": "csdi", "n_features": 2, "channels": 10, "n_heads": 4},
+            make_schedule("vp"),
+        )

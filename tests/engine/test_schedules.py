@@ -1,0 +1,108 @@
+import math
+
+import pytest
+import torch
+
+from sktime_diffusion.engine import SCHEDULES, make_schedule
+from sktime_diffusion.engine.schedules import DiscreteSchedule
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_time_zero_is_clean_data(name):
+    alpha, sigma = make_schedule(name).alpha_sigma(torch.tensor([0.0]))
+    assert float(alpha) == 1.0 and float(sigma) == 0.0
+
+
+@pytest.mark.parametrize("name", ["linear", "quadratic", "cosine", "vp"])
+def test_variance_preserving_schedules_keep_unit_variance(name):
+    t = torch.linspace(0.0, 1.0, 101, dtype=torch.float64)
+    alpha, sigma = make_schedule(name).alpha_sigma(t)
+    torch.testing.assert_close(alpha**2 + sigma**2, torch.ones_like(t))
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_log_snr_decreases_with_time(name):
+    schedule = make_schedule(name)
+    t = torch.linspace(schedule.t_min, 1.0, 200, dtype=torch.float64)
+    assert bool((schedule.log_snr(t).diff() < 0).all())
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_time_at_log_snr_inverts_log_snr(name):
+    schedule = make_schedule(name)
+    t = torch.linspace(schedule.t_min, 1.0, 17, dtype=torch.float64)
+    recovered = schedule.time_at_log_snr(schedule.log_snr(t))
+    torch.testing.assert_close(recovered, t, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_start_of_sampling_is_almost_pure_noise(name):
+    schedule = make_schedule(name)
+    alpha, sigma = schedule.alpha_sigma(torch.tensor([1.0]))
+    assert float(alpha / sigma) < 0.03
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+@pytest.mark.parametrize("spacing", ["time", "log_snr"])
+def test_sampling_grid_descends_to_zero(name, spacing):
+    grid = make_schedule(name).sampling_times(12, spacing)
+    assert grid.shape == (13,)
+    assert float(grid[0]) == 1.0 and float(grid[-1]) == 0.0
+    assert bool((grid.diff() < 0).all())
+
+
+def test_discrete_grid_with_all_steps_is_the_training_grid():
+    schedule = DiscreteSchedule("quadratic", n_steps=50)
+    grid = schedule.sampling_times(50)
+    torch.testing.assert_close(grid[:-1], schedule.grid_times.flip(0))
+
+
+def test_discrete_schedule_matches_its_alphas_cumprod_on_the_grid():
+    schedule = DiscreteSchedule("linear", n_steps=100)
+    alpha, _ = schedule.alpha_sigma(schedule.grid_times)
+    torch.testing.assert_close(alpha**2, schedule.alphas_cumprod)
+
+
+def test_quadratic_schedule_is_csdi():
+    schedule = DiscreteSchedule("quadratic", n_steps=50)
+    expected = torch.linspace(1e-4**0.5, 0.5**0.5, 50, dtype=torch.float64) ** 2
+    torch.testing.assert_close(schedule.betas, expected)
+
+
+def test_ve_sigma_is_geometric():
+    schedule = make_schedule("ve", sigma_min=0.01, sigma_max=100.0)
+    sigma = schedule.sigma(torch.tensor([0.5], dtype=torch.float64))
+    assert math.isclose(float(sigma), 1.0, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_schedule_rebuilds_from_its_config(name):
+    schedule = make_schedule(name)
+    rebuilt = make_schedule(schedule.kind, **schedule.config())
+    t = torch.linspace(0, 1, 11, dtype=torch.float64)
+    torch.testing.assert_close(rebuilt.log_snr(t[1:]), schedule.log_snr(t[1:]))
+
+
+def test_discrete_training_times_lie_on_the_grid():
+    schedule = DiscreteSchedule("cosine", n_steps=20)
+    t = schedule.training_times(1000, torch.Generator().manual_seed(0))
+    steps = t * 20
+    torch.testing.assert_close(steps, steps.round())
+    assert float(t.min()) >= 1 / 20 and float(t.max()) <= 1.0
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: make_schedule("sigmoid"), "unknown schedule"),
+        (lambda: make_schedule("linear", n_steps=1), "n_steps"),
+        (lambda: make_schedule("vp", beta_min=5, beta_max=1), "beta_min"),
+        (lambda: make_schedule("ve", sigma_min=0), "sigma_min"),
+        (lambda: make_schedule("linear", beta_start=0.5, beta_end=1.5), "betas"),
+        (lambda: make_schedule("vp").sampling_times(0), "n_steps"),
+        (lambda: make_schedule("vp").sampling_times(5, "karras"), "spacing"),
+    ],
+)
+def test_bad_schedule_arguments_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
