@@ -1,4 +1,4 @@
-"""A dilated-convolution residual denoiser (WaveNet / DiffWave style), cheap for long windows.
+"""A dilated-convolution residual denoiser (WaveNet / DiffWave style) for long windows.
 
 All features of a window are channels of one 1D convolution over time; residual blocks
 with dilations ``1, 2, 4, ...`` (cycling) see far back and ahead at a cost linear in the
