@@ -1,3 +1,8 @@
 """sktime-diffusion: diffusion models for time series as sktime estimators."""
 
+from .forecasting import DiffusionForecaster
+from .networks import CSDINetwork, DilatedConvNetwork
+
 __version__ = "0.1.0.dev0"
+
+__all__ = ["CSDINetwork", "DiffusionForecaster", "DilatedConvNetwork", "__version__"]

@@ -86,7 +86,11 @@ class TrainingConfig:
     Parameters
     ----------
     epochs : int
-        Passes over the training windows (an upper bound when ``max_time`` is set).
+        Passes over the training windows (an upper bound when ``max_steps`` or
+        ``max_time`` is set).
+    max_steps : int or None
+        Optimiser steps after which training stops; sets the length of the
+        learning-rate schedule when given.
     max_time : float or None
         Seconds after which training stops.
     batch_size : int
@@ -113,6 +117,7 @@ class TrainingConfig:
     """
 
     epochs: int = 100
+    max_steps: int | None = None
     max_time: float | None = None
     batch_size: int = 64
     learning_rate: float = 1e-3
@@ -129,6 +134,8 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         if self.max_time is not None and self.max_time <= 0:
             raise ValueError(f"max_time must be positive seconds, got {self.max_time}")
         if self.batch_size < 1:
@@ -161,7 +168,7 @@ class TrainingHistory:
     seconds : float
         Wall-clock training time.
     stopped_by : str
-        ``"epochs"``, ``"max_time"`` or ``"early_stopping"``.
+        ``"epochs"``, ``"max_steps"``, ``"max_time"`` or ``"early_stopping"``.
     best_epoch : int
         Epoch whose weights were kept (the last one without validation).
     """
@@ -251,6 +258,8 @@ def train_model(
     )
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
     total_steps = batches_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -264,7 +273,7 @@ def train_model(
         for epoch in range(config.epochs):
             order = train_index[torch.randperm(len(train_index), generator=cpu_generator)]
             epoch_loss, epoch_windows = 0.0, 0
-            out_of_time = False
+            out_of_time = out_of_steps = False
             for start in range(0, len(order), config.batch_size):
                 batch = order[start : start + config.batch_size]
                 values, observed, side = data.take(batch, device)
@@ -297,6 +306,9 @@ def train_model(
                 if config.max_time and time.perf_counter() - started > config.max_time:
                     out_of_time = True
                     break
+                if config.max_steps is not None and history.n_steps >= config.max_steps:
+                    out_of_steps = True
+                    break
             history.train_loss.append(epoch_loss / max(epoch_windows, 1))
             if len(validation_index):
                 raw_state = _swap_in(model, ema)
@@ -314,8 +326,8 @@ def train_model(
                 history.best_epoch = epoch
             bar.update(1)
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-            if out_of_time:
-                history.stopped_by = "max_time"
+            if out_of_time or out_of_steps:
+                history.stopped_by = "max_time" if out_of_time else "max_steps"
                 break
             if config.patience and epochs_without_gain >= config.patience:
                 history.stopped_by = "early_stopping"

@@ -1,0 +1,229 @@
+"""What every estimator does with the engine: build, train and sample one model.
+
+The four estimators share their engine parameters (network, schedule, sampler,
+training budget, device, seed, verbosity) and the code that turns those parameters
+into engine calls. This module holds both, so the estimators stay thin.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+
+from .engine import (
+    PARAMETERISATIONS,
+    SAMPLERS,
+    SCHEDULES,
+    Condition,
+    DiffusionModel,
+    MaskStrategy,
+    TrainingConfig,
+    TrainingHistory,
+    WindowData,
+    generate,
+    make_schedule,
+    resolve_device,
+    train_model,
+)
+from .networks import DilatedConvNetwork, NetworkSpec
+
+__all__ = ["DiffusionEngineMixin", "ENGINE_PARAMETERS_DOC", "seed_from"]
+
+#: docstring text of the shared parameters, inserted into each estimator's docstring
+ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
+        Denoising network: :class:`~sktime_diffusion.networks.DilatedConvNetwork` (cheap,
+        long windows; the default when None) or
+        :class:`~sktime_diffusion.networks.CSDINetwork` (attention over time and
+        features). Its parameters are reachable as ``network__<name>``.
+    schedule : {"cosine", "linear", "quadratic", "vp", "ve"}, default="cosine"
+        Noise schedule of the diffusion.
+    n_diffusion_steps : int, default=50
+        Steps of a discrete schedule (ignored by "vp" and "ve").
+    parameterisation : {"v", "epsilon", "x0"}, default="v"
+        What the network predicts.
+    sampler : {"dpm_solver", "ddim", "ddpm", "heun", "euler_maruyama", \
+"predictor_corrector"}, default="dpm_solver"
+        Sampler; DPM-Solver++ needs only 10-20 steps.
+    n_sampling_steps : int, default=20
+        Steps of the sampler.
+    training_steps : int, default=2000
+        Optimiser steps of training (batches of ``batch_size`` windows).
+    max_time : float or None, default=None
+        Seconds after which training stops early. Makes the result depend on the
+        machine's speed; leave None for reproducible fits.
+    batch_size : int, default=64
+        Windows per optimiser step.
+    learning_rate : float, default=1e-3
+        Peak learning rate of AdamW (warm-up, then cosine decay).
+    validation_fraction : float, default=0.0
+        Share of the training windows held out to pick the best weights.
+    patience : int or None, default=None
+        Epochs without a better validation loss before stopping early.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Where the network trains and samples; "auto" picks CUDA when present.
+    random_state : int, RandomState or None, default=None
+        Seeds training and sampling: the same value gives identical results on CPU,
+        and repeated predictions of one fitted model draw the same samples.
+    verbose : bool, default=False
+        Show progress bars for training and sampling."""
+
+
+def seed_from(random_state: Any) -> int:
+    """An integer seed from a scikit-learn style ``random_state``.
+
+    Parameters
+    ----------
+    random_state : int, np.random.RandomState, np.random.Generator or None
+        None draws a fresh seed.
+
+    Returns
+    -------
+    int in ``[0, 2**31 - 1)``
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(0, 2**31 - 1))
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state) % (2**31 - 1)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    raise ValueError(
+        f"random_state must be an int, a numpy RandomState or Generator, or None; "
+        f"got {random_state!r}"
+    )
+
+
+class DiffusionEngineMixin:
+    """Engine plumbing shared by the estimators (mixed into sktime base classes)."""
+
+    #: estimator-specific default network when ``network=None``
+    _default_network = DilatedConvNetwork
+
+    # ------------------------------------------------------------- parameter checks
+    def _check_engine_parameters(self) -> None:
+        """Raise ``ValueError`` naming the first bad engine parameter."""
+        owner = type(self).__name__
+        network = self.network
+        if network is not None and not isinstance(network, NetworkSpec):
+            raise ValueError(
+                f"{owner}: network must be a CSDINetwork, a DilatedConvNetwork or None, "
+                f"got {network!r}"
+            )
+        _check_choice(owner, "schedule", self.schedule, SCHEDULES)
+        _check_choice(owner, "parameterisation", self.parameterisation, PARAMETERISATIONS)
+        _check_choice(owner, "sampler", self.sampler, tuple(SAMPLERS))
+        _check_count(owner, "n_diffusion_steps", self.n_diffusion_steps, minimum=2)
+        _check_count(owner, "n_sampling_steps", self.n_sampling_steps)
+        _check_count(owner, "training_steps", self.training_steps)
+        _check_count(owner, "batch_size", self.batch_size)
+        if self.max_time is not None and not (
+            isinstance(self.max_time, Real) and self.max_time > 0
+        ):
+            raise ValueError(f"{owner}: max_time must be positive seconds or None")
+        if not (isinstance(self.learning_rate, Real) and self.learning_rate > 0):
+            raise ValueError(f"{owner}: learning_rate must be positive")
+        if not 0 <= self.validation_fraction < 1:
+            raise ValueError(f"{owner}: validation_fraction must be in [0, 1)")
+        if self.patience is not None:
+            _check_count(owner, "patience", self.patience)
+        resolve_device(self.device)
+
+    def _check_n_samples(self, n_samples: Any, name: str = "n_samples") -> int:
+        _check_count(type(self).__name__, name, n_samples)
+        return int(n_samples)
+
+    # ------------------------------------------------------------------- building
+    def _network_spec(self) -> NetworkSpec:
+        return self.network if self.network is not None else self._default_network()
+
+    def _build_model(self, n_features: int, n_side: int, seed: int) -> DiffusionModel:
+        """A fresh model whose weights depend on ``seed`` only."""
+        schedule_params = (
+            {"n_steps": int(self.n_diffusion_steps)}
+            if self.schedule in ("linear", "quadratic", "cosine")
+            else {}
+        )
+        schedule = make_schedule(self.schedule, **schedule_params)
+        config = self._network_spec().network_config(n_features, n_side)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = DiffusionModel(config, schedule, self.parameterisation)
+        return model
+
+    # ------------------------------------------------------------------- training
+    def _train(
+        self,
+        model: DiffusionModel,
+        data: WindowData,
+        masks: MaskStrategy,
+        seed: int,
+        steps: int | None = None,
+    ) -> TrainingHistory:
+        """Train ``model`` in place for ``steps`` (default ``training_steps``)."""
+        steps = int(self.training_steps if steps is None else steps)
+        batch_size = min(int(self.batch_size), len(data))
+        n_train = max(1, len(data) - int(round(self.validation_fraction * len(data))))
+        batches_per_epoch = math.ceil(n_train / batch_size)
+        config = TrainingConfig(
+            epochs=max(1, math.ceil(steps / batches_per_epoch)),
+            max_steps=steps,
+            max_time=self.max_time,
+            batch_size=batch_size,
+            learning_rate=float(self.learning_rate),
+            validation_fraction=float(self.validation_fraction) if len(data) > 1 else 0.0,
+            patience=self.patience,
+            seed=seed,
+            device=resolve_device(self.device),
+            verbose=bool(self.verbose),
+        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return train_model(model, data, masks, config)
+
+    # ------------------------------------------------------------------- sampling
+    def _draw(
+        self, model: DiffusionModel, condition: Condition, n_samples: int, seed: int
+    ) -> np.ndarray:
+        """Sample ``n_samples`` per window; float64 array on the CPU.
+
+        Returns
+        -------
+        np.ndarray of shape (n_windows, n_samples, n_features, length)
+        """
+        from tqdm.auto import tqdm
+
+        device = model.device
+        generator = torch.Generator(device).manual_seed(seed)
+        with tqdm(
+            total=int(self.n_sampling_steps),
+            desc="sampling",
+            unit="step",
+            disable=not self.verbose,
+        ) as bar:
+            samples = generate(
+                model,
+                condition,
+                n_samples,
+                sampler=self.sampler,
+                n_steps=int(self.n_sampling_steps),
+                generator=generator,
+                progress=bar.update if self.verbose else None,
+            )
+        return samples.detach().to("cpu", torch.float64).numpy()
+
+
+def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(
+            f"{owner}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}"
+        )
+
+
+def _check_count(owner: str, name: str, value: Any, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")

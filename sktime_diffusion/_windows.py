@@ -1,0 +1,254 @@
+"""sktime data <-> scaled window arrays, shared by every estimator.
+
+The estimators see pandas data in sktime's formats (``pd.Series``, ``pd.DataFrame``,
+``pd-multiindex`` panels and hierarchical frames); the engine sees arrays of windows
+``(n_windows, n_features, length)`` with an observed mask. This module is the one place
+that checks the data, splits a panel into its series, cuts windows and scales them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "SeriesPiece",
+    "check_frame",
+    "split_series",
+    "sliding_windows",
+    "WindowScaling",
+    "scale_floor",
+    "window_scaling",
+]
+
+#: smallest scale used when a window (or column) is constant, relative to its level
+_RELATIVE_FLOOR = 1e-6
+
+
+@dataclass
+class SeriesPiece:
+    """One series of a (possibly panel) data set.
+
+    Attributes
+    ----------
+    key : tuple
+        Instance index values (empty for a single series).
+    index : pd.Index
+        Time index of the series.
+    values : np.ndarray of shape (n_timepoints, n_columns), float64
+        Values with NaN where missing.
+    """
+
+    key: tuple
+    index: pd.Index
+    values: np.ndarray
+
+
+def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """A DataFrame view of ``data`` (a Series becomes one column)."""
+    return data.to_frame() if isinstance(data, pd.Series) else data
+
+
+def check_frame(
+    data: pd.Series | pd.DataFrame,
+    owner: str,
+    name: str = "y",
+    allow_missing: bool = True,
+) -> pd.DataFrame:
+    """Check that ``data`` is numeric, finite where present, and not empty.
+
+    Parameters
+    ----------
+    data : pd.Series or pd.DataFrame
+    owner : str
+        Estimator name for messages.
+    name : str
+        Argument name for messages (``"y"``, ``"X"``).
+    allow_missing : bool
+        Whether NaN is allowed.
+
+    Returns
+    -------
+    pd.DataFrame
+
+    Raises
+    ------
+    ValueError
+        Naming the offending columns.
+    """
+    frame = as_frame(data)
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"{owner} got an empty {name}")
+    non_numeric = [
+        str(column)
+        for column, dtype in frame.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+    ]
+    if non_numeric:
+        raise ValueError(
+            f"{owner} needs numeric {name}; non-numeric column(s): {', '.join(non_numeric)}"
+        )
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = np.isinf(values).any(axis=0)
+    if infinite.any():
+        columns = ", ".join(str(c) for c in frame.columns[infinite])
+        raise ValueError(f"{owner} got inf in {name}, column(s): {columns}")
+    if not allow_missing and np.isnan(values).any():
+        columns = ", ".join(str(c) for c in frame.columns[np.isnan(values).any(axis=0)])
+        raise ValueError(f"{owner} got NaN in {name}, column(s): {columns}")
+    return frame
+
+
+def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
+    """Split single-series, panel or hierarchical data into its series.
+
+    Parameters
+    ----------
+    data : pd.Series or pd.DataFrame
+        A row MultiIndex means a panel: all levels but the last name the instance.
+
+    Returns
+    -------
+    list of SeriesPiece
+        In order of first appearance.
+    """
+    frame = as_frame(data)
+    if not isinstance(frame.index, pd.MultiIndex):
+        return [SeriesPiece((), frame.index, frame.to_numpy(np.float64, na_value=np.nan))]
+    levels = list(range(frame.index.nlevels - 1))
+    pieces = []
+    for key, group in frame.groupby(level=levels, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        pieces.append(
+            SeriesPiece(
+                key,
+                group.index.get_level_values(-1),
+                group.to_numpy(np.float64, na_value=np.nan),
+            )
+        )
+    return pieces
+
+
+def join_series(
+    keys: Sequence[tuple],
+    frames: Sequence[pd.DataFrame],
+    names: Sequence[Hashable] | None,
+) -> pd.DataFrame:
+    """Inverse of :func:`split_series`: stack per-series frames under their keys."""
+    if len(keys) == 1 and keys[0] == ():
+        return frames[0]
+    return pd.concat(
+        dict(zip([k if len(k) > 1 else k[0] for k in keys], frames, strict=True)),
+        names=list(names) if names is not None else None,
+    )
+
+
+def sliding_windows(values: np.ndarray, length: int, stride: int = 1) -> np.ndarray:
+    """Windows of ``length`` consecutive rows, every ``stride`` rows.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_timepoints, n_features)
+    length : int
+    stride : int
+
+    Returns
+    -------
+    np.ndarray of shape (n_windows, n_features, length)
+        Empty along the first axis when the series is shorter than ``length``. The last
+        window always ends at the last row.
+    """
+    n_timepoints, n_features = values.shape
+    if n_timepoints < length:
+        return np.empty((0, n_features, length))
+    starts = np.arange(n_timepoints - length, -1, -max(int(stride), 1))[::-1]
+    steps = starts[:, None] + np.arange(length)[None, :]
+    return np.ascontiguousarray(values[steps].transpose(0, 2, 1))
+
+
+@dataclass
+class WindowScaling:
+    """Per-window, per-feature affine scaling ``(x - loc) / scale``.
+
+    Attributes
+    ----------
+    loc, scale : np.ndarray of shape (n_windows, n_features, 1)
+    """
+
+    loc: np.ndarray
+    scale: np.ndarray
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Scale windows of shape (n_windows, n_features, length)."""
+        return (values - self.loc) / self.scale
+
+    def invert(self, values: np.ndarray) -> np.ndarray:
+        """Undo :meth:`apply`; extra middle axes (samples) broadcast.
+
+        Parameters
+        ----------
+        values : np.ndarray of shape (n_windows, ..., n_features, length)
+        """
+        extra = values.ndim - 3
+        shape = (self.loc.shape[0],) + (1,) * extra + self.loc.shape[1:]
+        return values * self.scale.reshape(shape) + self.loc.reshape(shape)
+
+
+def scale_floor(values: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """Smallest window scale per feature: a share of the series' own spread.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_timepoints, n_features)
+        A whole series, NaN where missing.
+    share : float
+        Share of the series' standard deviation.
+
+    Returns
+    -------
+    np.ndarray of shape (n_features,)
+        ``max(share * std, 1e-6 * max(|mean|, 1))``: a window that is flat while its series
+        moves is scaled by the series' spread (no blow-up of the values after it), and a
+        constant series keeps a tiny scale, so it is forecast as that constant.
+    """
+    observed = ~np.isnan(values)
+    count = np.maximum(observed.sum(axis=0), 1)
+    mean = np.where(observed, values, 0.0).sum(axis=0) / count
+    variance = (np.where(observed, values - mean, 0.0) ** 2).sum(axis=0) / count
+    return np.maximum(share * np.sqrt(variance), _RELATIVE_FLOOR * np.maximum(np.abs(mean), 1.0))
+
+
+def window_scaling(
+    values: np.ndarray, reference: np.ndarray, floor: np.ndarray | float = 0.0
+) -> WindowScaling:
+    """Mean and standard deviation of each window's reference entries.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_windows, n_features, length)
+        With NaN where missing.
+    reference : np.ndarray of shape (n_windows, n_features, length), bool
+        Entries the statistics are computed on (e.g. the forecast context).
+    floor : np.ndarray of shape (n_windows, n_features, 1) or (n_features,), or float
+        Smallest scale (see :func:`scale_floor`); never below ``1e-6 * max(|loc|, 1)``.
+
+    Returns
+    -------
+    WindowScaling
+        Features without a usable reference entry get ``loc = 0`` and ``scale = 1``.
+    """
+    usable = reference & ~np.isnan(values)
+    count = usable.sum(axis=2, keepdims=True)
+    safe = np.where(usable, values, 0.0)
+    loc = safe.sum(axis=2, keepdims=True) / np.maximum(count, 1)
+    variance = (np.where(usable, values - loc, 0.0) ** 2).sum(axis=2, keepdims=True)
+    std = np.sqrt(variance / np.maximum(count, 1))
+    floor = np.asarray(floor, dtype=np.float64)
+    if floor.ndim == 1:
+        floor = floor[None, :, None]
+    smallest = np.maximum(floor, _RELATIVE_FLOOR * np.maximum(np.abs(loc), 1.0))
+    scale = np.where(count > 0, np.maximum(std, smallest), 1.0)
+    return WindowScaling(loc=np.where(count > 0, loc, 0.0), scale=scale)

@@ -1,0 +1,594 @@
+"""DiffusionForecaster: probabilistic forecasts from diffusion sample paths."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
+
+from ._diffusion import ENGINE_PARAMETERS_DOC, DiffusionEngineMixin, seed_from
+from ._windows import (
+    SeriesPiece,
+    check_frame,
+    scale_floor,
+    sliding_windows,
+    split_series,
+    window_scaling,
+)
+from .engine import Condition, MaskStrategy, WindowData
+from .samples import SamplePaths
+
+__all__ = ["DiffusionForecaster"]
+
+#: seasonal period guessed from the index frequency, for the default context length
+_SEASONAL_PERIODS = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4}
+#: fewest training windows the automatic context length leaves
+_MIN_WINDOWS = 32
+
+
+class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
+    """Probabilistic forecaster drawing sample paths from a conditional diffusion model.
+
+    A window of ``context_length + horizon`` steps is cut from the series; the model is
+    shown the context (and exogenous ``X`` over the whole window, as side channels) and
+    generates the horizon. Each window is scaled by the mean and standard deviation of
+    its own context, so the model learns shapes, not levels, and one model serves every
+    series of a panel. Training also hides random entries, so missing values in ``y``
+    are simply not given.
+
+    Sample paths are the primary output: :meth:`predict_samples` returns them, and
+    ``predict`` (median or mean), ``predict_quantiles``, ``predict_interval``,
+    ``predict_var`` and ``predict_proba`` (skpro ``Empirical`` over whole paths) are
+    computed from the same paths. With a fixed ``random_state`` every call draws the same
+    paths, so all of them agree with each other.
+
+    Horizons longer than the trained ``horizon`` are forecast autoregressively: each
+    path's generated block becomes the context of its next block, so paths stay
+    coherent (set ``autoregressive=False`` to get an error instead).
+
+    Parameters
+    ----------
+    context_length : int or None, default=None
+        Steps of history the model is shown. None: four seasonal periods (from the
+        index frequency) or four horizons, whichever is longer, shortened so that the
+        shortest series still gives 32 training windows.
+    horizon : int or None, default=None
+        Steps generated at once. None: the largest step of ``fh`` in ``fit``, or 12
+        (fewer for very short series) when ``fh`` is first given in ``predict``.
+    n_samples : int, default=100
+        Sample paths per series and forecast.
+    point_estimate : {"median", "mean"}, default="median"
+        What ``predict`` returns.
+    autoregressive : bool, default=True
+        Whether horizons beyond ``horizon`` continue block by block.
+    fine_tune_steps : int, default=200
+        Optimiser steps on the series of ``fit`` after ``pretrain``, and on all data
+        seen in ``update(update_params=True)``; 0 only conditions on the new data.
+    {engine_parameters}
+
+    Attributes
+    ----------
+    model_ : sktime_diffusion.engine.DiffusionModel
+        The trained network with its schedule.
+    context_length_, horizon_ : int
+        Window sizes in use.
+    training_history_ : sktime_diffusion.engine.TrainingHistory
+        Losses of the last training (pretraining, fitting or fine-tuning).
+
+    See Also
+    --------
+    sktime_diffusion.networks.DilatedConvNetwork, sktime_diffusion.networks.CSDINetwork
+
+    Examples
+    --------
+    >>> from sktime.datasets import load_airline
+    >>> from sktime_diffusion import DiffusionForecaster
+    >>> y = load_airline()
+    >>> forecaster = DiffusionForecaster(training_steps=50, n_samples=20, random_state=0)
+    >>> forecaster.fit(y, fh=[1, 2, 3])
+    DiffusionForecaster(...)
+    >>> intervals = forecaster.predict_interval(coverage=0.9)
+    >>> intervals.shape
+    (3, 2)
+    """
+
+    _tags = {
+        "authors": ["sktime-diffusion developers"],
+        "maintainers": ["sktime-diffusion developers"],
+        "python_dependencies": ["torch"],
+        "y_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "X_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "capability:multivariate": True,
+        "capability:exogenous": True,
+        "capability:insample": False,
+        "capability:pred_int": True,
+        "capability:pred_int:insample": False,
+        "capability:missing_values": True,
+        "capability:pretrain": True,
+        "capability:update": True,
+        "capability:random_state": True,
+        "capability:categorical_in_X": False,
+        "property:randomness": "derandomized",
+        "requires-fh-in-fit": False,
+        "X-y-must-have-same-index": True,
+        "pretrain:fitted_params": ["model_", "context_length_", "horizon_"],
+    }
+    _config = {"remember_data": False}
+
+    def __init__(
+        self,
+        context_length: int | None = None,
+        horizon: int | None = None,
+        n_samples: int = 100,
+        point_estimate: str = "median",
+        autoregressive: bool = True,
+        fine_tune_steps: int = 200,
+        network: Any = None,
+        schedule: str = "cosine",
+        n_diffusion_steps: int = 50,
+        parameterisation: str = "v",
+        sampler: str = "dpm_solver",
+        n_sampling_steps: int = 20,
+        training_steps: int = 2000,
+        max_time: float | None = None,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.0,
+        patience: int | None = None,
+        device: str = "auto",
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        self.context_length = context_length
+        self.horizon = horizon
+        self.n_samples = n_samples
+        self.point_estimate = point_estimate
+        self.autoregressive = autoregressive
+        self.fine_tune_steps = fine_tune_steps
+        self.network = network
+        self.schedule = schedule
+        self.n_diffusion_steps = n_diffusion_steps
+        self.parameterisation = parameterisation
+        self.sampler = sampler
+        self.n_sampling_steps = n_sampling_steps
+        self.training_steps = training_steps
+        self.max_time = max_time
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        super().__init__()
+
+    # ================================================================== training
+    def _check_parameters(self) -> None:
+        self._check_engine_parameters()
+        owner = type(self).__name__
+        self._check_n_samples(self.n_samples)
+        for name in ("context_length", "horizon"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, Integral) or value < 1
+            ):
+                raise ValueError(f"{owner}: {name} must be an integer >= 1 or None")
+        if self.point_estimate not in ("median", "mean"):
+            raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
+        if isinstance(self.fine_tune_steps, bool) or not (
+            isinstance(self.fine_tune_steps, Integral) and self.fine_tune_steps >= 0
+        ):
+            raise ValueError(f"{owner}: fine_tune_steps must be an integer >= 0")
+
+    def _pretrain(self, y, X=None, fh=None):
+        """Train the global network on a panel."""
+        self._check_parameters()
+        self.seed_ = seed_from(self.random_state)
+        self._learn(y, X, fh, from_scratch=True, steps=int(self.training_steps))
+        return self
+
+    def _pretrain_update(self, y, X=None, fh=None):
+        """Continue pretraining on more panel data."""
+        self._learn(y, X, fh, from_scratch=False, steps=int(self.training_steps))
+        return self
+
+    def _fit(self, y, X=None, fh=None):
+        """Train on ``y`` (or fine-tune a pretrained network) and remember the data."""
+        if getattr(self, "model_", None) is None:
+            self._check_parameters()
+            self.seed_ = seed_from(self.random_state)
+            self._learn(y, X, fh, from_scratch=True, steps=int(self.training_steps))
+        else:
+            self._check_compatible(y, X)
+            if self.fine_tune_steps > 0:
+                self._learn(y, X, fh, from_scratch=False, steps=int(self.fine_tune_steps))
+        self._history_y = check_frame(y, type(self).__name__, "y").copy()
+        self._history_X = None if X is None else _frame(X).reindex(_frame(y).index)
+        return self
+
+    def _update(self, y, X=None, update_params=True):
+        """Extend the history; with ``update_params`` also fine-tune on all of it."""
+        owner = type(self).__name__
+        self._check_compatible(y, X)
+        self._history_y = _append(self._history_y, check_frame(y, owner, "y"))
+        if X is not None and self._history_X is not None:
+            self._history_X = _append(self._history_X, _frame(X).reindex(_frame(y).index))
+        if update_params and self.fine_tune_steps > 0:
+            self._learn(
+                self._history_y,
+                self._history_X,
+                None,
+                from_scratch=False,
+                steps=int(self.fine_tune_steps),
+            )
+        return self
+
+    def _check_compatible(self, y, X) -> None:
+        owner = type(self).__name__
+        columns = list(_frame(y).columns)
+        if len(columns) != self.model_.n_features:
+            raise ValueError(
+                f"{owner} was trained on {self.model_.n_features} variable(s), "
+                f"got y with {len(columns)}"
+            )
+        n_x = 0 if X is None else _frame(X).shape[1]
+        if n_x != self.model_.n_side:
+            raise ValueError(
+                f"{owner} was trained with {self.model_.n_side} exogenous column(s), "
+                f"got X with {n_x}"
+            )
+
+    def _learn(self, y, X, fh, from_scratch: bool, steps: int) -> None:
+        """Cut windows from ``y`` (and ``X``) and train the model on them."""
+        owner = type(self).__name__
+        frame = check_frame(y, owner, "y")
+        pieces = split_series(frame)
+        x_pieces = None
+        if X is not None:
+            x_frame = check_frame(X, owner, "X").reindex(frame.index)
+            x_pieces = split_series(x_frame)
+            if from_scratch:
+                x_values = x_frame.to_numpy(np.float64, na_value=np.nan)
+                self.x_loc_ = np.nanmean(x_values, axis=0)
+                self.x_scale_ = np.maximum(np.nanstd(x_values, axis=0), 1e-8)
+                self.x_loc_ = np.nan_to_num(self.x_loc_)
+        if from_scratch:
+            self.horizon_ = self._choose_horizon(fh, pieces)
+            self.context_length_ = self._choose_context(frame, pieces)
+            self.model_ = None
+        length = self.context_length_ + self.horizon_
+        _check_lengths(owner, pieces, length, self.context_length is not None)
+        data = self._training_windows(pieces, x_pieces, length)
+        if from_scratch:
+            n_side = 0 if x_pieces is None else x_pieces[0].values.shape[1]
+            self.model_ = self._build_model(frame.shape[1], n_side, self.seed_)
+        masks = MaskStrategy(
+            random=0.2, suffix=0.8, suffix_length=self.horizon_, max_ratio=0.5
+        )
+        self.training_history_ = self._train(self.model_, data, masks, self.seed_, steps)
+
+    def _choose_horizon(self, fh, pieces: list[SeriesPiece]) -> int:
+        if self.horizon is not None:
+            return int(self.horizon)
+        if fh is not None:
+            steps = fh if fh.is_relative else fh.to_relative(self.cutoff)
+            return max(1, int(np.max(np.asarray(steps))))
+        shortest = min(len(p.values) for p in pieces)
+        return max(1, min(12, shortest // 3))
+
+    def _choose_context(self, frame: pd.DataFrame, pieces: list[SeriesPiece]) -> int:
+        if self.context_length is not None:
+            return int(self.context_length)
+        period = _seasonal_period(pieces[0].index)
+        wanted = 4 * max(period, self.horizon_)
+        shortest = min(len(p.values) for p in pieces)
+        windows_wanted = max(1, _MIN_WINDOWS // len(pieces))
+        room = shortest - self.horizon_ - windows_wanted + 1
+        return int(max(1, min(wanted, room, shortest - self.horizon_)))
+
+    def _training_windows(
+        self,
+        pieces: list[SeriesPiece],
+        x_pieces: list[SeriesPiece] | None,
+        length: int,
+    ) -> WindowData:
+        values, sides = [], []
+        for i, piece in enumerate(pieces):
+            windows = sliding_windows(piece.values, length)
+            if len(windows) == 0:
+                continue
+            values.append(self._scale(windows, piece.values))
+            if x_pieces is not None:
+                sides.append(sliding_windows(self._scale_x(x_pieces[i].values), length))
+        values = np.concatenate(values)
+        side = np.concatenate(sides) if sides else None
+        return _window_data(values, side)
+
+    def _scale(self, windows: np.ndarray, series: np.ndarray):
+        scaling = window_scaling(
+            windows, _context_mask(windows.shape, self.context_length_), scale_floor(series)
+        )
+        return scaling.apply(windows)
+
+    def _scale_x(self, values: np.ndarray) -> np.ndarray:
+        return np.nan_to_num((values - self.x_loc_) / self.x_scale_)
+
+    # ================================================================== prediction
+    def predict_samples(self, fh=None, X=None) -> pd.DataFrame:
+        """Sample paths of the forecast, the basis of every other prediction.
+
+        Parameters
+        ----------
+        fh : int, list, np.ndarray or ForecastingHorizon, optional
+            Forecasting horizon; may be omitted if given in ``fit``.
+        X : pd.DataFrame, optional
+            Future exogenous values, needed if ``X`` was given in ``fit``.
+
+        Returns
+        -------
+        pd.DataFrame
+            Row index ``(sample, [instance levels,] time)``, one row per sample path and
+            forecast time point; columns as ``y``. ``n_samples`` paths.
+        """
+        self.check_is_fitted()
+        fh = self._check_fh(fh)
+        if X is not None:
+            X = check_frame(X, type(self).__name__, "X")
+        return self._paths(fh, X).to_frame()
+
+    def _predict(self, fh, X=None):
+        paths = self._paths(fh, X)
+        if self.point_estimate == "mean":
+            return paths.mean()
+        return paths.quantiles([0.5]).droplevel(1, axis=1)
+
+    def _predict_quantiles(self, fh, X, alpha):
+        return self._paths(fh, X).quantiles(alpha)
+
+    def _predict_var(self, fh, X=None, cov=False):
+        if cov:
+            raise NotImplementedError(
+                f"{type(self).__name__}.predict_var(cov=True) is not implemented; "
+                "use predict_samples or predict_proba for the joint distribution"
+            )
+        return self._paths(fh, X).var()
+
+    def _predict_proba(self, fh, X, marginal=True):
+        return self._paths(fh, X).empirical()
+
+    def _paths(self, fh: ForecastingHorizon, X) -> SamplePaths:
+        """Draw ``n_samples`` paths per series for the steps of ``fh``."""
+        owner = type(self).__name__
+        steps = np.asarray(fh.to_relative(self.cutoff), dtype=np.int64)
+        if np.any(steps < 1):
+            raise NotImplementedError(f"{owner} can not make in-sample predictions")
+        n_ahead = int(steps.max())
+        n_blocks = math.ceil(n_ahead / self.horizon_)
+        if n_blocks > 1 and not self.autoregressive:
+            raise ValueError(
+                f"{owner} was trained for a horizon of {self.horizon_} steps and "
+                f"autoregressive=False, but fh reaches {n_ahead} steps ahead; refit with "
+                "a longer fh or horizon, or set autoregressive=True"
+            )
+        pieces = split_series(self._history_y)
+        _check_common_end(owner, pieces, self.cutoff)
+        side = self._future_side(pieces, X, n_blocks * self.horizon_, n_ahead)
+        generated = self._generate(pieces, side, n_blocks)  # (n_inst, S, F, n_ahead')
+        fh_index = fh.to_absolute_index(self.cutoff)
+        return SamplePaths(
+            values=generated[:, :, :, steps - 1],
+            keys=[p.key for p in pieces],
+            time_index=fh_index,
+            columns=self._history_y.columns,
+            instance_names=list(self._history_y.index.names[:-1])
+            if isinstance(self._history_y.index, pd.MultiIndex)
+            else [],
+            time_name=self._history_y.index.names[-1],
+        )
+
+    def _generate(
+        self, pieces: list[SeriesPiece], side: np.ndarray | None, n_blocks: int
+    ) -> np.ndarray:
+        """Generate ``n_blocks`` horizons, each path conditioned on its own past.
+
+        Returns
+        -------
+        np.ndarray of shape (n_instances, n_samples, n_features, n_blocks * horizon)
+        """
+        context, horizon = self.context_length_, self.horizon_
+        n_samples = int(self.n_samples)
+        n_instances = len(pieces)
+        floors = np.stack([scale_floor(p.values) for p in pieces])  # (n_inst, F)
+        # history of every path: (n_inst, S, F, context) to start with
+        history = np.stack([_last_steps(p.values, context) for p in pieces])[:, None]
+        blocks = []
+        for block in range(n_blocks):
+            per_path = block > 0
+            past = history[..., -context:]
+            if not per_path:
+                past = past[:, 0]  # one window per instance, n_samples samples each
+            windows = np.concatenate(
+                [past, np.full(past.shape[:-1] + (horizon,), np.nan)], axis=-1
+            )
+            shape = windows.shape
+            flat = windows.reshape(-1, shape[-2], shape[-1])
+            floor = np.repeat(floors, n_samples if per_path else 1, axis=0)
+            scaling = window_scaling(flat, _context_mask(flat.shape, context), floor[:, :, None])
+            block_side = None
+            if side is not None:
+                start = block * horizon
+                block_side = side[:, :, start : start + context + horizon]
+                if per_path:
+                    block_side = np.repeat(block_side, n_samples, axis=0)
+            condition = _condition(scaling.apply(flat), block_side, context)
+            seed = self.seed_ + 7919 * (block + 1)
+            draws = self._draw(self.model_, condition, 1 if per_path else n_samples, seed)
+            draws = scaling.invert(draws)[..., context:]  # (n_windows, s, F, horizon)
+            draws = draws.reshape(n_instances, n_samples, shape[-2], horizon)
+            blocks.append(draws)
+            if block == 0:
+                history = np.repeat(history, n_samples, axis=1)
+            history = np.concatenate([history, draws], axis=-1)
+        return np.concatenate(blocks, axis=-1)
+
+    def _future_side(
+        self, pieces: list[SeriesPiece], X, n_ahead: int, needed: int
+    ) -> np.ndarray | None:
+        """Scaled exogenous side channels over context and future, per instance.
+
+        Returns
+        -------
+        np.ndarray of shape (n_instances, n_side, context + n_ahead) or None
+        """
+        owner = type(self).__name__
+        if self.model_.n_side == 0:
+            return None
+        if X is None:
+            raise ValueError(
+                f"{owner} was fitted with exogenous X; pass the future X to predict"
+            )
+        past_pieces = split_series(self._history_X)  # aligned with y's index
+        future_pieces = split_series(X)
+        if len(future_pieces) != len(pieces):
+            raise ValueError(
+                f"{owner}: X at predict has {len(future_pieces)} series, y has {len(pieces)}"
+            )
+        steps = ForecastingHorizon(np.arange(1, n_ahead + 1), is_relative=True)
+        future_index = steps.to_absolute_index(self.cutoff)
+        sides = []
+        for past, future in zip(past_pieces, future_pieces, strict=True):
+            future_frame = pd.DataFrame(future.values, index=future.index)
+            future_frame = future_frame[~future_frame.index.duplicated(keep="last")]
+            aligned = future_frame.reindex(future_index)
+            missing = aligned.iloc[:needed].isna().all(axis=1)
+            if missing.any():
+                labels = ", ".join(str(v) for v in aligned.index[:needed][missing][:5])
+                raise ValueError(
+                    f"{owner}: X does not cover the forecast time point(s) {labels}"
+                )
+            # time points past the last requested step only shape the unused tail
+            future_values = aligned.ffill().to_numpy(np.float64)
+            past_values = _last_steps(past.values, self.context_length_).T
+            values = np.concatenate([past_values, future_values], axis=0)
+            sides.append(self._scale_x(values).T)
+        return np.stack(sides)
+
+    # ================================================================== testing
+    @classmethod
+    def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
+        """Tiny, fast configurations covering both networks and several samplers."""
+        from .networks import CSDINetwork, DilatedConvNetwork
+
+        return [
+            {
+                "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+                "training_steps": 5,
+                "n_samples": 10,
+                "n_sampling_steps": 3,
+                "batch_size": 16,
+            },
+            {
+                "network": CSDINetwork(
+                    channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
+                ),
+                "context_length": 4,
+                "schedule": "quadratic",
+                "sampler": "ddim",
+                "parameterisation": "epsilon",
+                "training_steps": 5,
+                "n_samples": 8,
+                "n_sampling_steps": 3,
+                "point_estimate": "mean",
+            },
+        ]
+
+
+DiffusionForecaster.__doc__ = DiffusionForecaster.__doc__.replace(
+    "{engine_parameters}", ENGINE_PARAMETERS_DOC
+)
+
+
+# ====================================================================== helpers
+def _frame(data) -> pd.DataFrame:
+    return data.to_frame() if isinstance(data, pd.Series) else data
+
+
+def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    combined = pd.concat([old, _frame(new)])
+    combined = combined[~combined.index.duplicated(keep="last")]
+    return combined.sort_index()
+
+
+def _seasonal_period(index: pd.Index) -> int:
+    freq = getattr(index, "freqstr", None)
+    if not freq:
+        return 1
+    letters = "".join(ch for ch in freq if ch.isalpha())
+    for code, period in _SEASONAL_PERIODS.items():
+        if letters.startswith(code):
+            return period
+    return 1
+
+
+def _check_lengths(
+    owner: str, pieces: list[SeriesPiece], length: int, context_is_set: bool
+) -> None:
+    short = [p for p in pieces if len(p.values) < length]
+    if not short:
+        return
+    if len(short) == len(pieces) or context_is_set:
+        names = ", ".join(str(p.key or "y") for p in short[:5])
+        raise ValueError(
+            f"{owner} needs series of at least {length} time points (context plus "
+            f"horizon); too short: {names} (shortest has {min(len(p.values) for p in short)})"
+        )
+
+
+def _check_common_end(owner: str, pieces: list[SeriesPiece], cutoff: pd.Index) -> None:
+    ends = {p.index[-1] for p in pieces}
+    if len(ends) > 1:
+        raise ValueError(
+            f"{owner} forecasts a panel from one cutoff; all series must end at the "
+            f"same time point, found {len(ends)} different ends"
+        )
+
+
+def _last_steps(values: np.ndarray, n: int) -> np.ndarray:
+    """The last ``n`` rows as (n_features, n), padded with NaN at the start."""
+    tail = values[-n:]
+    if len(tail) < n:
+        pad = np.full((n - len(tail), values.shape[1]), np.nan)
+        tail = np.concatenate([pad, tail])
+    return tail.T
+
+
+def _context_mask(shape: tuple[int, ...], context: int) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[..., :context] = True
+    return mask
+
+
+def _window_data(values: np.ndarray, side: np.ndarray | None) -> WindowData:
+    import torch
+
+    observed = ~np.isnan(values)
+    return WindowData(
+        torch.from_numpy(np.nan_to_num(values)).float(),
+        torch.from_numpy(observed),
+        None if side is None else torch.from_numpy(side).float(),
+    )
+
+
+def _condition(scaled: np.ndarray, side: np.ndarray | None, context: int) -> Condition:
+    import torch
+
+    given = _context_mask(scaled.shape, context) & ~np.isnan(scaled)
+    return Condition(
+        torch.from_numpy(np.nan_to_num(scaled)).float(),
+        torch.from_numpy(given),
+        None if side is None else torch.from_numpy(np.ascontiguousarray(side)).float(),
+    )

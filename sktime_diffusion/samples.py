@@ -1,0 +1,134 @@
+"""Sample paths and everything derived from them, computed once and vectorised.
+
+Every probabilistic output of the estimators (point forecast, quantiles, intervals,
+variance, skpro ``Empirical``) is a summary of one array of sample paths. The quantiles
+use the same rule as skpro's ``Empirical.ppf`` (the smallest sample whose empirical
+cumulative probability reaches ``alpha``), so ``predict_quantiles`` equals the
+quantiles of ``predict_proba``, and they never cross.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SamplePaths", "empirical_quantile_positions"]
+
+
+def empirical_quantile_positions(n_samples: int, alpha: Sequence[float]) -> np.ndarray:
+    """Positions in the sorted sample of skpro's ``Empirical`` quantiles.
+
+    Parameters
+    ----------
+    n_samples : int
+    alpha : sequence of float in [0, 1]
+
+    Returns
+    -------
+    np.ndarray of int, one position per ``alpha``
+    """
+    cumulative = np.cumsum(np.full(n_samples, 1.0 / n_samples))
+    positions = np.searchsorted(cumulative, np.asarray(alpha, dtype=np.float64))
+    return np.minimum(positions, n_samples - 1)
+
+
+@dataclass
+class SamplePaths:
+    """Sample paths of several series over a common time index.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_instances, n_samples, n_features, n_times)
+    keys : list of tuple
+        Instance index values per series; ``[()]`` for a single series.
+    time_index : pd.Index
+        The ``n_times`` time points.
+    columns : pd.Index
+        The ``n_features`` variable names.
+    instance_names : list
+        Names of the instance index levels.
+    time_name : hashable
+        Name of the time index level.
+    """
+
+    values: np.ndarray
+    keys: list[tuple]
+    time_index: pd.Index
+    columns: pd.Index
+    instance_names: list = field(default_factory=list)
+    time_name: Hashable = None
+
+    @property
+    def n_samples(self) -> int:
+        """Sample paths per series."""
+        return self.values.shape[1]
+
+    # ------------------------------------------------------------------ indexing
+    def row_index(self) -> pd.Index:
+        """Rows of the summaries: time, or (instance levels..., time) for panels."""
+        time_index = pd.Index(self.time_index, name=self.time_name)
+        if self.keys == [()]:
+            return time_index
+        n_times = len(time_index)
+        arrays = [
+            pd.Index([key[level] for key in self.keys]).repeat(n_times)
+            for level in range(len(self.keys[0]))
+        ]
+        times = np.tile(np.arange(n_times), len(self.keys))
+        return pd.MultiIndex.from_arrays(
+            [*arrays, time_index[times]], names=[*self.instance_names, self.time_name]
+        )
+
+    def _table(self, array: np.ndarray, columns: pd.Index) -> pd.DataFrame:
+        """(n_instances, n_times, n_columns) -> DataFrame on :meth:`row_index`."""
+        rows = array.reshape(-1, array.shape[-1])
+        return pd.DataFrame(rows, index=self.row_index(), columns=columns)
+
+    # ---------------------------------------------------------------- summaries
+    def quantiles(self, alpha: Sequence[float]) -> pd.DataFrame:
+        """Quantiles per variable, with columns ``(variable, alpha)``."""
+        alpha = list(alpha)
+        positions = empirical_quantile_positions(self.n_samples, alpha)
+        ordered = np.sort(self.values, axis=1)[:, positions]  # (inst, A, F, T)
+        array = ordered.transpose(0, 3, 2, 1)  # (inst, T, F, A)
+        array = array.reshape(array.shape[0], array.shape[1], -1)
+        columns = pd.MultiIndex.from_product([self.columns, alpha])
+        return self._table(array, columns)
+
+    def mean(self) -> pd.DataFrame:
+        """Mean over samples, columns as the data."""
+        return self._table(self.values.mean(axis=1).transpose(0, 2, 1), self.columns)
+
+    def var(self) -> pd.DataFrame:
+        """Variance over samples (``ddof=0``, as skpro's ``Empirical.var``)."""
+        return self._table(self.values.var(axis=1).transpose(0, 2, 1), self.columns)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All paths: rows ``(sample, [instance levels,] time)``, columns as the data."""
+        rows = self.row_index()
+        n_samples = self.n_samples
+        array = self.values.transpose(1, 0, 3, 2).reshape(-1, self.values.shape[2])
+        sample_level = np.repeat(np.arange(n_samples), len(rows))
+        tiled = rows.take(np.tile(np.arange(len(rows)), n_samples))
+        if isinstance(tiled, pd.MultiIndex):
+            levels = [tiled.get_level_values(i) for i in range(tiled.nlevels)]
+        else:
+            levels = [tiled]
+        index = pd.MultiIndex.from_arrays(
+            [sample_level, *levels], names=["sample", *rows.names]
+        )
+        return pd.DataFrame(array, index=index, columns=self.columns)
+
+    def empirical(self):
+        """skpro ``Empirical`` over whole paths (``time_indep=False``)."""
+        from skpro.distributions import Empirical
+
+        return Empirical(
+            spl=self.to_frame(),
+            time_indep=False,
+            index=self.row_index(),
+            columns=self.columns,
+        )
