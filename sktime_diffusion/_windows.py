@@ -85,7 +85,9 @@ def check_frame(
     non_numeric = [
         str(column)
         for column, dtype in frame.dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+        if not (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        )
     ]
     if non_numeric:
         raise ValueError(
@@ -218,7 +220,9 @@ def scale_floor(values: np.ndarray, share: float = 0.1) -> np.ndarray:
     count = np.maximum(observed.sum(axis=0), 1)
     mean = np.where(observed, values, 0.0).sum(axis=0) / count
     variance = (np.where(observed, values - mean, 0.0) ** 2).sum(axis=0) / count
-    return np.maximum(share * np.sqrt(variance), _RELATIVE_FLOOR * np.maximum(np.abs(mean), 1.0))
+    return np.maximum(
+        share * np.sqrt(variance), _RELATIVE_FLOOR * np.maximum(np.abs(mean), 1.0)
+    )
 
 
 def window_scaling(

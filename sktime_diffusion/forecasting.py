@@ -165,6 +165,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         self.random_state = random_state
         self.verbose = verbose
         super().__init__()
+        # sktime keeps data in _y / _X only when remember_data is set; we keep our own
+        # history, but the attributes exist for users who turn the config on
+        self._y = None
+        self._X = None
 
     # ================================================================== training
     def _check_parameters(self) -> None:
@@ -361,9 +365,12 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         return self._paths(fh, X).empirical()
 
     def _paths(self, fh: ForecastingHorizon, X) -> SamplePaths:
-        """Draw ``n_samples`` paths per series for the steps of ``fh``."""
+        """Draw ``n_samples`` paths per series for the time points of ``fh``."""
         owner = type(self).__name__
-        steps = np.asarray(fh.to_relative(self.cutoff), dtype=np.int64)
+        fh_index = fh.to_absolute_index(self.cutoff)
+        pieces = split_series(self._history_y)
+        # steps ahead of each series' own last time point (series may end earlier)
+        steps = np.stack([_steps_after(piece.index, fh_index, fh.freq) for piece in pieces])
         if np.any(steps < 1):
             raise NotImplementedError(f"{owner} can not make in-sample predictions")
         n_ahead = int(steps.max())
@@ -374,20 +381,19 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"autoregressive=False, but fh reaches {n_ahead} steps ahead; refit with "
                 "a longer fh or horizon, or set autoregressive=True"
             )
-        pieces = split_series(self._history_y)
-        _check_common_end(owner, pieces, self.cutoff)
-        side = self._future_side(pieces, X, n_blocks * self.horizon_, n_ahead)
-        generated = self._generate(pieces, side, n_blocks)  # (n_inst, S, F, n_ahead')
-        fh_index = fh.to_absolute_index(self.cutoff)
+        side = self._future_side(pieces, X, n_blocks * self.horizon_, fh, steps)
+        generated = self._generate(pieces, side, n_blocks)  # (n_inst, S, F, ahead)
+        values = np.take_along_axis(generated, (steps - 1)[:, None, None, :], axis=3)
+        history_index = self._history_y.index
         return SamplePaths(
-            values=generated[:, :, :, steps - 1],
+            values=values,
             keys=[p.key for p in pieces],
             time_index=fh_index,
             columns=self._history_y.columns,
-            instance_names=list(self._history_y.index.names[:-1])
-            if isinstance(self._history_y.index, pd.MultiIndex)
+            instance_names=list(history_index.names[:-1])
+            if isinstance(history_index, pd.MultiIndex)
             else [],
-            time_name=self._history_y.index.names[-1],
+            time_name=history_index.names[-1],
         )
 
     def _generate(
@@ -417,7 +423,9 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             shape = windows.shape
             flat = windows.reshape(-1, shape[-2], shape[-1])
             floor = np.repeat(floors, n_samples if per_path else 1, axis=0)
-            scaling = window_scaling(flat, _context_mask(flat.shape, context), floor[:, :, None])
+            scaling = window_scaling(
+                flat, _context_mask(flat.shape, context), floor[:, :, None]
+            )
             block_side = None
             if side is not None:
                 start = block * horizon
@@ -436,9 +444,17 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         return np.concatenate(blocks, axis=-1)
 
     def _future_side(
-        self, pieces: list[SeriesPiece], X, n_ahead: int, needed: int
+        self,
+        pieces: list[SeriesPiece],
+        X,
+        n_ahead: int,
+        fh: ForecastingHorizon,
+        steps: np.ndarray,
     ) -> np.ndarray | None:
-        """Scaled exogenous side channels over context and future, per instance.
+        """Scaled exogenous side channels over context and future, per series.
+
+        ``X`` must cover the time points of ``fh``; other future steps the blocks span
+        are filled from the nearest given row (they shape only steps nobody asked for).
 
         Returns
         -------
@@ -457,21 +473,22 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             raise ValueError(
                 f"{owner}: X at predict has {len(future_pieces)} series, y has {len(pieces)}"
             )
-        steps = ForecastingHorizon(np.arange(1, n_ahead + 1), is_relative=True)
-        future_index = steps.to_absolute_index(self.cutoff)
         sides = []
-        for past, future in zip(past_pieces, future_pieces, strict=True):
+        for piece, past, future, wanted in zip(
+            pieces, past_pieces, future_pieces, steps, strict=True
+        ):
+            relative = ForecastingHorizon(np.arange(1, n_ahead + 1), freq=fh.freq)
+            future_index = relative.to_absolute_index(piece.index[-1:])
             future_frame = pd.DataFrame(future.values, index=future.index)
             future_frame = future_frame[~future_frame.index.duplicated(keep="last")]
             aligned = future_frame.reindex(future_index)
-            missing = aligned.iloc[:needed].isna().all(axis=1)
+            missing = aligned.iloc[wanted - 1].isna().all(axis=1).to_numpy()
             if missing.any():
-                labels = ", ".join(str(v) for v in aligned.index[:needed][missing][:5])
+                labels = ", ".join(str(v) for v in future_index[wanted - 1][missing][:5])
                 raise ValueError(
                     f"{owner}: X does not cover the forecast time point(s) {labels}"
                 )
-            # time points past the last requested step only shape the unused tail
-            future_values = aligned.ffill().to_numpy(np.float64)
+            future_values = aligned.ffill().bfill().to_numpy(np.float64)
             past_values = _last_steps(past.values, self.context_length_).T
             values = np.concatenate([past_values, future_values], axis=0)
             sides.append(self._scale_x(values).T)
@@ -485,8 +502,11 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
 
         return [
             {
-                "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+                "network": DilatedConvNetwork(
+                    channels=8, n_layers=2, time_embedding_dim=16
+                ),
                 "training_steps": 5,
+                "fine_tune_steps": 2,
                 "n_samples": 10,
                 "n_sampling_steps": 3,
                 "batch_size": 16,
@@ -500,6 +520,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 "sampler": "ddim",
                 "parameterisation": "epsilon",
                 "training_steps": 5,
+                "fine_tune_steps": 0,
                 "n_samples": 8,
                 "n_sampling_steps": 3,
                 "point_estimate": "mean",
@@ -548,13 +569,10 @@ def _check_lengths(
         )
 
 
-def _check_common_end(owner: str, pieces: list[SeriesPiece], cutoff: pd.Index) -> None:
-    ends = {p.index[-1] for p in pieces}
-    if len(ends) > 1:
-        raise ValueError(
-            f"{owner} forecasts a panel from one cutoff; all series must end at the "
-            f"same time point, found {len(ends)} different ends"
-        )
+def _steps_after(series_index: pd.Index, targets: pd.Index, freq) -> np.ndarray:
+    """Steps from the last time point of a series to each target time point."""
+    absolute = ForecastingHorizon(targets, is_relative=False, freq=freq)
+    return np.asarray(absolute.to_relative(series_index[-1:]), dtype=np.int64)
 
 
 def _last_steps(values: np.ndarray, n: int) -> np.ndarray:

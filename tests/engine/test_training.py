@@ -98,6 +98,13 @@ def test_max_time_stops_training():
     assert time.perf_counter() - started < 5.0
 
 
+def test_max_steps_stops_training_after_that_many_steps():
+    history = train_model(
+        _model(), _paired_windows(n=256), MaskStrategy(), _config(epochs=100, max_steps=7)
+    )
+    assert history.n_steps == 7 and history.stopped_by == "max_steps"
+
+
 def test_early_stopping_uses_the_validation_split():
     data = _paired_windows(n=256)
     history = train_model(
@@ -141,6 +148,7 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
     [
         ({"epochs": 0}, "epochs"),
         ({"max_time": 0}, "max_time"),
+        ({"max_steps": 0}, "max_steps"),
         ({"batch_size": 0}, "batch_size"),
         ({"learning_rate": -1}, "learning_rate"),
         ({"validation_fraction": 1.0}, "validation_fraction"),
