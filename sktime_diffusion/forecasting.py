@@ -471,7 +471,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         future_pieces = split_series(X)
         if len(future_pieces) != len(pieces):
             raise ValueError(
-                f"{owner}: X at predict has {len(future_pieces)} series, y has {len(pieces)}"
+                f"{owner}: X at predict has {len(future_pieces)} series, "
+                f"y has {len(pieces)}"
             )
         sides = []
         for piece, past, future, wanted in zip(
@@ -565,7 +566,8 @@ def _check_lengths(
         names = ", ".join(str(p.key or "y") for p in short[:5])
         raise ValueError(
             f"{owner} needs series of at least {length} time points (context plus "
-            f"horizon); too short: {names} (shortest has {min(len(p.values) for p in short)})"
+            f"horizon); too short: {names} "
+            f"(shortest has {min(len(p.values) for p in short)})"
         )
 
 

@@ -123,7 +123,7 @@ class SamplePaths:
         return pd.DataFrame(array, index=index, columns=self.columns)
 
     def empirical(self):
-        """skpro ``Empirical`` over whole paths (``time_indep=False``)."""
+        """The skpro ``Empirical`` distribution over whole paths (``time_indep=False``)."""
         from skpro.distributions import Empirical
 
         return Empirical(
