@@ -50,7 +50,7 @@ ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
         Sampler; DPM-Solver++ needs only 10-20 steps.
     n_sampling_steps : int, default=20
         Steps of the sampler.
-    training_steps : int, default=2000
+    training_steps : int, default=1500
         Optimiser steps of training (batches of ``batch_size`` windows).
     max_time : float or None, default=None
         Seconds after which training stops early. Makes the result depend on the

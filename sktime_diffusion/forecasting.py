@@ -133,7 +133,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         parameterisation: str = "v",
         sampler: str = "dpm_solver",
         n_sampling_steps: int = 20,
-        training_steps: int = 2000,
+        training_steps: int = 1500,
         max_time: float | None = None,
         batch_size: int = 64,
         learning_rate: float = 1e-3,

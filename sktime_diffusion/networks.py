@@ -108,10 +108,11 @@ class DilatedConvNetwork(NetworkSpec):
 
     Parameters
     ----------
-    channels : int, default=64
+    channels : int, default=32
         Hidden channels.
     n_layers : int, default=8
-        Residual blocks.
+        Residual blocks; with ``dilation_cycle=4`` and ``kernel_size=3`` they see 61
+        steps.
     dilation_cycle : int, default=4
         Block ``i`` has dilation ``2 ** (i % dilation_cycle)``.
     kernel_size : int, default=3
@@ -130,7 +131,7 @@ class DilatedConvNetwork(NetworkSpec):
 
     def __init__(
         self,
-        channels: int = 64,
+        channels: int = 32,
         n_layers: int = 8,
         dilation_cycle: int = 4,
         kernel_size: int = 3,
