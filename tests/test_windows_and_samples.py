@@ -1,0 +1,86 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from sktime_diffusion._windows import (
+    check_frame,
+    scale_floor,
+    sliding_windows,
+    split_series,
+    window_scaling,
+)
+from sktime_diffusion.samples import SamplePaths, empirical_quantile_positions
+
+
+def test_sliding_windows_end_at_the_last_row():
+    values = np.arange(10.0).reshape(10, 1)
+    windows = sliding_windows(values, 4, stride=3)
+    assert windows.shape == (3, 1, 4)
+    np.testing.assert_array_equal(windows[-1, 0], [6, 7, 8, 9])
+    assert sliding_windows(values, 11).shape == (0, 1, 11)
+
+
+def test_split_series_keeps_panel_order_and_keys():
+    index = pd.MultiIndex.from_product([["b", "a"], range(3)], names=["id", "t"])
+    frame = pd.DataFrame({"x": np.arange(6.0)}, index=index)
+    pieces = split_series(frame)
+    assert [p.key for p in pieces] == [("b",), ("a",)]
+    np.testing.assert_array_equal(pieces[1].values[:, 0], [3, 4, 5])
+
+
+def test_window_scaling_round_trips_and_uses_the_reference_only():
+    rng = np.random.default_rng(0)
+    windows = rng.normal(5, 2, size=(4, 2, 10))
+    reference = np.zeros_like(windows, dtype=bool)
+    reference[..., :6] = True
+    scaling = window_scaling(windows, reference)
+    scaled = scaling.apply(windows)
+    np.testing.assert_allclose(scaled[..., :6].mean(axis=-1), 0, atol=1e-12)
+    np.testing.assert_allclose(scaling.invert(scaled), windows)
+
+
+def test_constant_window_gets_a_tiny_scale_and_a_flat_one_the_series_floor():
+    constant = np.full((1, 1, 8), 7.0)
+    scaling = window_scaling(constant, np.ones_like(constant, dtype=bool))
+    assert scaling.scale[0, 0, 0] == pytest.approx(7e-6)
+    series = np.concatenate([np.zeros(50), np.ones(50)])[:, None]
+    floor = scale_floor(series)
+    scaling = window_scaling(np.zeros((1, 1, 8)), np.ones((1, 1, 8), dtype=bool), floor)
+    assert scaling.scale[0, 0, 0] == pytest.approx(0.05)
+
+
+def test_check_frame_names_bad_columns():
+    with pytest.raises(ValueError, match="column.*b"):
+        check_frame(pd.DataFrame({"a": [1.0, 2.0], "b": [np.inf, 1.0]}), "Test")
+    with pytest.raises(ValueError, match="NaN"):
+        check_frame(pd.DataFrame({"a": [1.0, np.nan]}), "Test", allow_missing=False)
+
+
+def test_empirical_positions_are_skpros_rule():
+    from skpro.distributions import Empirical
+
+    samples = np.arange(10.0)
+    dist = Empirical(pd.DataFrame({"x": samples}, index=pd.RangeIndex(10)))
+    alpha = [0.0, 0.1, 0.15, 0.3, 0.5, 0.95, 0.99]
+    positions = empirical_quantile_positions(10, alpha)
+    expected = [float(dist.ppf(a)) for a in alpha]
+    np.testing.assert_array_equal(samples[positions], expected)
+
+
+def test_sample_paths_for_1000_series_summarise_in_seconds():
+    import time
+
+    rng = np.random.default_rng(0)
+    paths = SamplePaths(
+        values=rng.normal(size=(1000, 100, 1, 24)),
+        keys=[(i,) for i in range(1000)],
+        time_index=pd.RangeIndex(24),
+        columns=pd.Index(["y"]),
+        instance_names=["id"],
+        time_name="t",
+    )
+    started = time.perf_counter()
+    quantiles = paths.quantiles([0.05, 0.5, 0.95])
+    frame = paths.to_frame()
+    assert quantiles.shape == (24_000, 3) and frame.shape == (2_400_000, 1)
+    assert time.perf_counter() - started < 10
