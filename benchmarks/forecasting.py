@@ -1,0 +1,201 @@
+"""Forecasting benchmark: DiffusionForecaster next to classical forecasters, same folds.
+
+Run from the repository root (``pip install -e ".[bench]"`` first)::
+
+    python benchmarks/forecasting.py --data-dir ../shared/data
+    python benchmarks/forecasting.py --datasets airline --models diffusion,autoarima
+
+Protocols (as in the forecaster issue):
+
+- ``airline``: sktime's bundled airline data, fh 1..12,
+  ``ExpandingWindowSplitter(initial_window=84, step_length=12)``, 5 folds, sp = 12;
+- ``etth1-ot``: ETTh1 ``OT`` (hourly), fh 1..24, ``initial_window=13936``,
+  ``step_length=865``, 5 folds, sp = 24;
+- ``etth1``: the same folds with all 7 columns forecast jointly.
+
+Every model is scored the same way from its quantile forecasts at the 99 levels
+0.01, ..., 0.99: CRPS = twice the mean pinball loss over those levels
+(:func:`sktime_diffusion.metrics.crps_from_quantiles`), the 90% interval is the
+0.05 / 0.95 quantile pair, and MAE / MASE use the point forecast (``predict``). MASE
+divides by the in-sample MAE of the naive (last value) forecast on each fold's training
+data, as sktime's ``MeanAbsoluteScaledError()`` does by default. Figures are means over
+folds (and columns); times are seconds per fit and per predict call (all quantiles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sktime.datasets import load_airline
+from sktime.forecasting.naive import NaiveForecaster
+from sktime.split import ExpandingWindowSplitter
+
+from sktime_diffusion import DiffusionForecaster, __version__
+from sktime_diffusion.datasets import load_ett
+from sktime_diffusion.metrics import crps_from_quantiles, interval_coverage
+
+LEVELS = [round(level, 2) for level in np.arange(0.01, 1.0, 0.01)]
+
+DATASETS = {
+    # name: (loader, fh length, initial window, step, sp)
+    "airline": (lambda data_dir: load_airline(), 12, 84, 12, 12),
+    "etth1-ot": (lambda data_dir: load_ett("ETTh1", data_dir)["OT"], 24, 13936, 865, 24),
+    "etth1": (lambda data_dir: load_ett("ETTh1", data_dir), 24, 13936, 865, 24),
+}
+
+
+def _models(sp: int, n_timepoints: int, random_state: int) -> dict[str, Callable]:
+    """Factories of the compared forecasters (imported lazily: optional packages)."""
+
+    def theta():
+        from sktime.forecasting.theta import ThetaForecaster
+
+        return ThetaForecaster(sp=sp)
+
+    def ets():
+        from sktime.forecasting.statsforecast import StatsForecastAutoETS
+
+        return StatsForecastAutoETS(season_length=sp)
+
+    def autoarima():
+        from sktime.forecasting.arima import AutoARIMA
+
+        return AutoARIMA(sp=sp, suppress_warnings=True)
+
+    def statsforecast_autoarima():
+        from sktime.forecasting.statsforecast import StatsForecastAutoARIMA
+
+        return StatsForecastAutoARIMA(sp=sp)
+
+    models = {
+        "naive": lambda: NaiveForecaster(strategy="last"),
+        "seasonal naive": lambda: NaiveForecaster(strategy="last", sp=sp),
+        "theta": theta,
+        "StatsForecastAutoETS": ets,
+        "AutoARIMA (pmdarima)": autoarima,
+        "StatsForecastAutoARIMA": statsforecast_autoarima,
+        "DiffusionForecaster": lambda: DiffusionForecaster(random_state=random_state),
+    }
+    if n_timepoints > 5000:
+        # pmdarima's seasonal search does not finish in reasonable time on ~14k points
+        models.pop("AutoARIMA (pmdarima)")
+    return models
+
+
+def _naive_scale(y_train: pd.DataFrame) -> np.ndarray:
+    values = y_train.to_numpy(dtype=np.float64)
+    return np.nanmean(np.abs(values[1:] - values[:-1]), axis=0)
+
+
+def run_fold(model, y_train, y_test, fh) -> dict[str, float]:
+    """Fit, predict and score one model on one fold."""
+    started = time.perf_counter()
+    model.fit(y_train, fh=fh)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    point = model.predict()
+    quantiles = model.predict_quantiles(alpha=LEVELS)
+    predict_seconds = time.perf_counter() - started
+    truth = _frame(y_test).to_numpy(np.float64)  # (T, F)
+    point = _frame(point).to_numpy(np.float64)
+    n_columns = truth.shape[1]
+    q = quantiles.to_numpy(np.float64).reshape(len(truth), n_columns, len(LEVELS))
+    absolute_error = np.abs(point - truth).mean(axis=0)
+    scale = _naive_scale(_frame(y_train))
+    lower, upper = q[..., LEVELS.index(0.05)], q[..., LEVELS.index(0.95)]
+    return {
+        "MAE": float(absolute_error.mean()),
+        "MASE": float((absolute_error / scale).mean()),
+        "CRPS": float(crps_from_quantiles(q, truth, LEVELS).mean()),
+        "coverage 90%": interval_coverage(lower, upper, truth),
+        "fit s": fit_seconds,
+        "predict s": predict_seconds,
+    }
+
+
+def _frame(data) -> pd.DataFrame:
+    return data.to_frame() if isinstance(data, pd.Series) else data
+
+
+def run_dataset(name: str, data_dir, model_names, random_state: int) -> list[dict]:
+    """All models on all folds of one data set; rows of mean scores."""
+    loader, horizon, initial, step, sp = DATASETS[name]
+    y = loader(data_dir)
+    fh = list(range(1, horizon + 1))
+    splitter = ExpandingWindowSplitter(initial_window=initial, step_length=step, fh=fh)
+    folds = list(splitter.split(y))
+    rows = []
+    for model_name, factory in _models(sp, len(y), random_state).items():
+        if model_name not in model_names and "all" not in model_names:
+            continue
+        scores = []
+        try:
+            for train_index, test_index in folds:
+                y_train, y_test = y.iloc[train_index], y.iloc[test_index]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    scores.append(run_fold(factory(), y_train, y_test, fh))
+        except Exception as error:  # noqa: BLE001 - a peer that fails is reported
+            print(f"  {name}: {model_name} failed: {type(error).__name__}: {error}")
+            continue
+        row = {"data": name, "model": model_name, "folds": len(scores)}
+        row.update({key: float(np.mean([s[key] for s in scores])) for key in scores[0]})
+        rows.append(row)
+        print(f"  {name}: {model_name} done", flush=True)
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    """Rows as a Markdown table."""
+    columns = ["data", "model", "MAE", "MASE", "CRPS", "coverage 90%", "fit s", "predict s"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [
+            f"{row[c]:.3f}"
+            if isinstance(row[c], float) and c not in ("fit s", "predict s")
+            else f"{row[c]:.1f}"
+            if isinstance(row[c], float)
+            else str(row[c])
+            for c in columns
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="folder with ETT/ (or env var)")
+    parser.add_argument("--datasets", default="airline,etth1-ot,etth1")
+    parser.add_argument("--models", default="all", help="comma-separated model names")
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="also write rows here")
+    args = parser.parse_args()
+    import sktime
+    import torch
+
+    print(
+        f"sktime-diffusion {__version__}, sktime {sktime.__version__}, torch "
+        f"{torch.__version__}, python {platform.python_version()}, "
+        f"{platform.processor() or platform.machine()}, torch threads "
+        f"{torch.get_num_threads()}"
+    )
+    rows = []
+    for name in args.datasets.split(","):
+        rows.extend(
+            run_dataset(name, args.data_dir, args.models.split(","), args.random_state)
+        )
+    print(markdown(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
