@@ -1,6 +1,6 @@
 """Samplers: plain functions that turn noise into data with a denoiser.
 
-Every sampler has the signature
+Every sampler has the signature::
 
     sampler(denoiser, x, times, schedule, *, generator=None, progress=None, **options)
 
