@@ -33,6 +33,9 @@ from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = ["DiffusionEngineMixin", "ENGINE_PARAMETERS_DOC", "seed_from"]
 
+#: bounds of the automatic training budget (optimiser steps)
+_MIN_AUTO_STEPS, _MAX_AUTO_STEPS = 300, 1500
+
 #: docstring text of the shared parameters, inserted into each estimator's docstring
 ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
         Denoising network: :class:`~sktime_diffusion.networks.DilatedConvNetwork` (cheap,
@@ -50,8 +53,11 @@ ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
         Sampler; DPM-Solver++ needs only 10-20 steps.
     n_sampling_steps : int, default=20
         Steps of the sampler.
-    training_steps : int, default=1500
-        Optimiser steps of training (batches of ``batch_size`` windows).
+    training_steps : int or None, default=None
+        Optimiser steps of training (batches of ``batch_size`` windows). None sizes the
+        budget to the data: six steps per training window, at least 300 and at most
+        1500, so that a few dozen windows are not memorised (which makes intervals far
+        too narrow) and long series still train in about a minute on 2 CPU cores.
     max_time : float or None, default=None
         Seconds after which training stops early. Makes the result depend on the
         machine's speed; leave None for reproducible fits.
@@ -119,7 +125,8 @@ class DiffusionEngineMixin:
         _check_choice(owner, "sampler", self.sampler, tuple(SAMPLERS))
         _check_count(owner, "n_diffusion_steps", self.n_diffusion_steps, minimum=2)
         _check_count(owner, "n_sampling_steps", self.n_sampling_steps)
-        _check_count(owner, "training_steps", self.training_steps)
+        if self.training_steps is not None:
+            _check_count(owner, "training_steps", self.training_steps)
         _check_count(owner, "batch_size", self.batch_size)
         if self.max_time is not None and not (
             isinstance(self.max_time, Real) and self.max_time > 0
@@ -156,6 +163,12 @@ class DiffusionEngineMixin:
         return model
 
     # ------------------------------------------------------------------- training
+    def _training_budget(self, n_windows: int) -> int:
+        """Optimiser steps: ``training_steps``, or 6 per window within [300, 1500]."""
+        if self.training_steps is not None:
+            return int(self.training_steps)
+        return int(min(max(6 * n_windows, _MIN_AUTO_STEPS), _MAX_AUTO_STEPS))
+
     def _train(
         self,
         model: DiffusionModel,
@@ -164,8 +177,8 @@ class DiffusionEngineMixin:
         seed: int,
         steps: int | None = None,
     ) -> TrainingHistory:
-        """Train ``model`` in place for ``steps`` (default ``training_steps``)."""
-        steps = int(self.training_steps if steps is None else steps)
+        """Train ``model`` in place for ``steps`` (default: :meth:`_training_budget`)."""
+        steps = self._training_budget(len(data)) if steps is None else int(steps)
         batch_size = min(int(self.batch_size), len(data))
         n_train = max(1, len(data) - int(round(self.validation_fraction * len(data))))
         batches_per_epoch = math.ceil(n_train / batch_size)

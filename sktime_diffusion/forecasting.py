@@ -133,7 +133,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         parameterisation: str = "v",
         sampler: str = "dpm_solver",
         n_sampling_steps: int = 20,
-        training_steps: int = 1500,
+        training_steps: int | None = None,
         max_time: float | None = None,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
@@ -192,12 +192,12 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         """Train the global network on a panel."""
         self._check_parameters()
         self.seed_ = seed_from(self.random_state)
-        self._learn(y, X, fh, from_scratch=True, steps=int(self.training_steps))
+        self._learn(y, X, fh, from_scratch=True, steps=None)
         return self
 
     def _pretrain_update(self, y, X=None, fh=None):
         """Continue pretraining on more panel data."""
-        self._learn(y, X, fh, from_scratch=False, steps=int(self.training_steps))
+        self._learn(y, X, fh, from_scratch=False, steps=None)
         return self
 
     def _fit(self, y, X=None, fh=None):
@@ -205,7 +205,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         if getattr(self, "model_", None) is None:
             self._check_parameters()
             self.seed_ = seed_from(self.random_state)
-            self._learn(y, X, fh, from_scratch=True, steps=int(self.training_steps))
+            self._learn(y, X, fh, from_scratch=True, steps=None)
         else:
             self._check_compatible(y, X)
             if self.fine_tune_steps > 0:
@@ -246,7 +246,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"got X with {n_x}"
             )
 
-    def _learn(self, y, X, fh, from_scratch: bool, steps: int) -> None:
+    def _learn(self, y, X, fh, from_scratch: bool, steps: int | None) -> None:
         """Cut windows from ``y`` (and ``X``) and train the model on them."""
         owner = type(self).__name__
         frame = check_frame(y, owner, "y")

@@ -363,3 +363,11 @@ def test_predict_before_fit_is_refused():
 
     with pytest.raises(NotFittedError):
         tiny().predict(fh=FH)
+
+
+def test_automatic_training_budget_grows_with_the_data_within_bounds():
+    forecaster = DiffusionForecaster()
+    assert forecaster._training_budget(10) == 300
+    assert forecaster._training_budget(100) == 600
+    assert forecaster._training_budget(100_000) == 1500
+    assert DiffusionForecaster(training_steps=7)._training_budget(100_000) == 7
