@@ -149,6 +149,20 @@ def _to_scaled(x: Tensor, schedule: NoiseSchedule, t: Tensor) -> Tensor:
     return x / alpha
 
 
+def _reverse_sde_step(
+    y: Tensor,
+    denoised: Tensor,
+    level: Tensor,
+    next_level: Tensor,
+    generator: torch.Generator | None,
+) -> Tensor:
+    """One Euler-Maruyama step of the reverse SDE in the scaled variable; to 0: denoise."""
+    if float(next_level) == 0.0:
+        return denoised
+    step = level**2 - next_level**2
+    return y + step * (denoised - y) / level**2 + step.sqrt() * _noise(y, generator)
+
+
 def euler_maruyama(
     denoiser: Denoiser,
     x: Tensor,
@@ -174,12 +188,7 @@ def euler_maruyama(
     y = _to_scaled(x, schedule, times[0])
     for i in range(len(times) - 1):
         level, next_level = levels[i], levels[i + 1]
-        denoised = denoise(y, times[i])
-        if float(next_level) == 0.0:
-            y = denoised
-        else:
-            step = level**2 - next_level**2
-            y = y + step * (denoised - y) / level**2 + step.sqrt() * _noise(y, generator)
+        y = _reverse_sde_step(y, denoise(y, times[i]), level, next_level, generator)
         _tick(progress)
     return y
 
@@ -215,13 +224,10 @@ def predictor_corrector(
     y = _to_scaled(x, schedule, times[0])
     for i in range(len(times) - 1):
         level, next_level = levels[i], levels[i + 1]
-        denoised = denoise(y, times[i])
+        y = _reverse_sde_step(y, denoise(y, times[i]), level, next_level, generator)
         if float(next_level) == 0.0:
-            y = denoised
             _tick(progress)
             continue
-        step = level**2 - next_level**2
-        y = y + step * (denoised - y) / level**2 + step.sqrt() * _noise(y, generator)
         epsilon = 2.0 * (snr * next_level) ** 2
         for _ in range(int(n_corrector_steps)):
             score = (denoise(y, times[i + 1]) - y) / next_level**2
