@@ -1,0 +1,199 @@
+"""Engine speed: how fast the samplers draw windows, and how much of it is the network.
+
+Run from the repository root::
+
+    python benchmarks/engine_speed.py [--device auto] [--repeats 3] [--markdown]
+
+Configuration (the small CSDI one of the foundation issue): 72 windows of 7 features x
+48 steps, about 10% of entries hidden, 20 samples per window (1,440 window-samples),
+networks with 2 layers and 32 channels, a 50-step quadratic schedule. Untrained weights:
+speed does not depend on them. Rows: DDPM with 50 steps (what CSDI does: 50 network
+calls per sample) and DPM-Solver++ with 10 and 20 steps. Columns: median seconds over
+``--repeats`` runs after a warm-up, window-samples per second, denoiser evaluations per
+second (window-samples x network calls per sample / seconds), and the share of the
+sampling time spent inside the network's forward pass (timed by wrapping it).
+The PyPOTS CSDI reference (17 window-samples/s on this configuration and machine kind)
+was measured before, not in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from datetime import date
+
+import torch
+
+from sktime_diffusion import __version__
+from sktime_diffusion.engine import (
+    Condition,
+    DiffusionModel,
+    generate,
+    make_schedule,
+    resolve_device,
+)
+
+N_WINDOWS, N_FEATURES, LENGTH, N_SAMPLES = 72, 7, 48, 20
+PYPOTS_CSDI_WINDOW_SAMPLES_PER_SECOND = 17.0
+NETWORKS = {
+    "csdi (2 layers, 32 ch)": {"kind": "csdi", "channels": 32, "n_layers": 2, "n_heads": 8},
+    "dilated_conv (2 layers, 32 ch)": {
+        "kind": "dilated_conv",
+        "channels": 32,
+        "n_layers": 2,
+    },
+    "dilated_conv (default: 8 layers, 32 ch)": {
+        "kind": "dilated_conv",
+        "channels": 32,
+        "n_layers": 8,
+    },
+}
+RUNS = [("ddpm", 50), ("dpm_solver", 20), ("dpm_solver", 10)]
+
+
+class ForwardTimer:
+    """Wraps a module's forward to add up its wall-clock time and count its calls."""
+
+    def __init__(self, module: torch.nn.Module, device: torch.device) -> None:
+        self.module, self.device = module, device
+        self.original = module.forward
+        self.seconds, self.calls = 0.0, 0
+        module.forward = self
+
+    def __call__(self, *args, **kwargs):
+        self._sync()
+        started = time.perf_counter()
+        out = self.original(*args, **kwargs)
+        self._sync()
+        self.seconds += time.perf_counter() - started
+        self.calls += 1
+        return out
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def reset(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+
+
+def condition(device: torch.device) -> Condition:
+    generator = torch.Generator().manual_seed(1)
+    values = torch.randn(N_WINDOWS, N_FEATURES, LENGTH, generator=generator)
+    given = torch.rand(N_WINDOWS, N_FEATURES, LENGTH, generator=generator) > 0.1
+    return Condition(values.to(device), given.to(device))
+
+
+def measure(
+    network: dict, device: torch.device, repeats: int, runs: list[tuple[str, int]] = RUNS
+) -> list[dict]:
+    config = {"n_features": N_FEATURES, "n_side": 0, **network}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = DiffusionModel(config, make_schedule("quadratic", n_steps=50), "v")
+    model.to(device).eval()
+    timer = ForwardTimer(model.network, device)
+    cond = condition(device)
+    generate(model, cond, 2, sampler="ddpm", n_steps=3)  # warm-up
+    rows = []
+    for sampler, steps in runs:
+        seconds, shares, calls = [], [], 0
+        for _ in range(repeats):
+            timer.reset()
+            started = time.perf_counter()
+            generate(
+                model,
+                cond,
+                N_SAMPLES,
+                sampler=sampler,
+                n_steps=steps,
+                generator=torch.Generator(device).manual_seed(0),
+            )
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            elapsed = time.perf_counter() - started
+            seconds.append(elapsed)
+            shares.append(timer.seconds / elapsed)
+            calls = timer.calls
+        median = statistics.median(seconds)
+        window_samples = N_WINDOWS * N_SAMPLES
+        rows.append(
+            {
+                "sampler": f"{sampler} {steps}",
+                "seconds": median,
+                "window-samples/s": window_samples / median,
+                "denoiser calls/s": window_samples * steps / median,
+                "batched calls": calls,
+                "share in network": statistics.median(shares),
+                "vs PyPOTS CSDI": window_samples
+                / median
+                / PYPOTS_CSDI_WINDOW_SAMPLES_PER_SECOND,
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--markdown", action="store_true", help="end with a table")
+    parser.add_argument(
+        "--networks", default="", help="only networks whose name contains this text"
+    )
+    parser.add_argument(
+        "--runs", default="", help="only these sampler runs, e.g. 'dpm_solver 10,ddpm 50'"
+    )
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in handle if "model name" in line
+            )
+    except (OSError, StopIteration):
+        pass
+    print(
+        f"{date.today()}  sktime-diffusion {__version__}, torch {torch.__version__}, "
+        f"python {platform.python_version()}; {cpu}; {torch.get_num_threads()} torch "
+        f"threads; device {device}"
+    )
+    header = [
+        "network",
+        "sampler",
+        "seconds",
+        "window-samples/s",
+        "denoiser calls/s",
+        "batched calls",
+        "share in network",
+        "vs PyPOTS CSDI",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    runs = RUNS
+    if args.runs:
+        runs = [(item.split()[0], int(item.split()[1])) for item in args.runs.split(",")]
+    for name, network in NETWORKS.items():
+        if args.networks not in name:
+            continue
+        for row in measure(network, device, args.repeats, runs):
+            cells = [
+                name,
+                row["sampler"],
+                f"{row['seconds']:.2f}",
+                f"{row['window-samples/s']:.0f}",
+                f"{row['denoiser calls/s']:.0f}",
+                str(row["batched calls"]),
+                f"{row['share in network']:.1%}",
+                f"{row['vs PyPOTS CSDI']:.1f}x",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            print("  ".join(cells), flush=True)
+    if args.markdown:
+        print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
