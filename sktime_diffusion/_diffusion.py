@@ -24,6 +24,7 @@ from .engine import (
     TrainingConfig,
     TrainingHistory,
     WindowData,
+    chunk_size,
     generate,
     make_schedule,
     resolve_device,
@@ -212,8 +213,11 @@ class DiffusionEngineMixin:
 
         device = model.device
         generator = torch.Generator(device).manual_seed(seed)
+        n_windows, n_features, length = condition.shape
+        n_windows *= n_samples
+        chunk = chunk_size(n_windows, n_features * length, device, "auto")
         with tqdm(
-            total=int(self.n_sampling_steps),
+            total=int(self.n_sampling_steps) * math.ceil(n_windows / chunk),
             desc="sampling",
             unit="step",
             disable=not self.verbose,

@@ -65,6 +65,9 @@ class CSDINetwork(NetworkSpec):
         Size of the sinusoidal position-in-window embedding.
     feature_embedding_dim : int, default=16
         Size of the learned per-feature embedding.
+    feedforward_dim : int or None, default=None
+        Hidden size of the transformers' feed-forward block; ``None`` means
+        ``channels``.
 
     Examples
     --------
@@ -83,6 +86,7 @@ class CSDINetwork(NetworkSpec):
         time_embedding_dim: int = 64,
         position_embedding_dim: int = 32,
         feature_embedding_dim: int = 16,
+        feedforward_dim: int | None = None,
     ) -> None:
         self.channels = channels
         self.n_layers = n_layers
@@ -90,6 +94,7 @@ class CSDINetwork(NetworkSpec):
         self.time_embedding_dim = time_embedding_dim
         self.position_embedding_dim = position_embedding_dim
         self.feature_embedding_dim = feature_embedding_dim
+        self.feedforward_dim = feedforward_dim
         super().__init__()
 
     @classmethod

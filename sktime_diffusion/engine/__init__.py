@@ -12,7 +12,7 @@
 
 from .device import resolve_device
 from .gaussian import GaussianDenoiser, conditional_gaussian
-from .generate import check_sampler, generate
+from .generate import check_sampler, chunk_size, generate
 from .masks import MaskStrategy, draw_given_mask
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .networks import NETWORKS, build_network
@@ -21,6 +21,7 @@ from .schedules import SCHEDULES, NoiseSchedule, make_schedule
 from .training import TrainingConfig, TrainingHistory, WindowData, train_model
 
 __all__ = [
+    "chunk_size",
     "Condition",
     "DiffusionModel",
     "GaussianDenoiser",

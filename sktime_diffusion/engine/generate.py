@@ -2,7 +2,8 @@
 
 This is the one sampling entry point of every estimator: it repeats each condition
 ``n_samples`` times, runs a sampler on all of them as one batch (in chunks of at most
-``max_batch`` windows, to bound memory), and returns the given entries exactly.
+``max_batch`` windows, to bound memory and keep each network call cache-sized), and
+returns the given entries exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +17,55 @@ from torch import Tensor
 from .model import Condition, DiffusionModel
 from .samplers import CALLS_PER_STEP, DEFAULT_SPACING, SAMPLERS
 
-__all__ = ["generate", "check_sampler"]
+__all__ = ["generate", "check_sampler", "chunk_size"]
+
+#: Entries (windows x features x steps) per network call on the CPU when
+#: ``max_batch="auto"``: about where the networks' throughput peaks on a 2-core CPU
+#: (benchmarks/engine_speed.py); larger calls spill out of the cache and get slower.
+CPU_ENTRIES_PER_CALL = 2**14
+#: Windows per network call on other devices when ``max_batch="auto"``.
+ACCELERATOR_WINDOWS_PER_CALL = 4096
+
+
+def chunk_size(
+    n_windows: int, window_entries: int, device: torch.device, max_batch: int | str | None
+) -> int:
+    """Windows sampled per network call.
+
+    Parameters
+    ----------
+    n_windows : int
+        Windows to sample in all (conditions x samples).
+    window_entries : int
+        Entries of one window (features x steps).
+    device : torch.device
+        Where the model runs.
+    max_batch : int, "auto" or None
+        An explicit cap in windows; ``"auto"`` picks a cache-sized chunk on the CPU
+        (:data:`CPU_ENTRIES_PER_CALL` entries) and :data:`ACCELERATOR_WINDOWS_PER_CALL`
+        windows elsewhere; ``None`` samples everything at once.
+
+    Returns
+    -------
+    int
+        Between 1 and ``n_windows``.
+    """
+    if max_batch is None:
+        cap = n_windows
+    elif max_batch == "auto":
+        if torch.device(device).type == "cpu":
+            cap = CPU_ENTRIES_PER_CALL // max(1, window_entries)
+        else:
+            cap = ACCELERATOR_WINDOWS_PER_CALL
+    elif isinstance(max_batch, Integral) and not isinstance(max_batch, bool):
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        cap = int(max_batch)
+    else:
+        raise ValueError(
+            f"max_batch must be a positive integer, 'auto' or None, got {max_batch!r}"
+        )
+    return max(1, min(cap, n_windows))
 
 
 def check_sampler(sampler: str, n_steps: int) -> None:
@@ -40,7 +89,7 @@ def generate(
     sampler: str = "dpm_solver",
     n_steps: int = 20,
     generator: torch.Generator | None = None,
-    max_batch: int | None = 4096,
+    max_batch: int | str | None = "auto",
     progress: Any = None,
     **sampler_options: Any,
 ) -> Tensor:
@@ -59,12 +108,14 @@ def generate(
         Noisy time steps of the sampler's grid.
     generator : torch.Generator or None
         On the model's device; the only source of randomness.
-    max_batch : int or None
-        Most windows (conditions x samples) sampled at once. The deterministic samplers
-        (DDIM with ``eta=0``, Heun, DPM-Solver++) give the same samples for any
-        ``max_batch``; the stochastic ones draw their noise chunk by chunk.
+    max_batch : int, "auto" or None
+        Most windows (conditions x samples) sampled at once; see :func:`chunk_size`.
+        The deterministic samplers (DDIM with ``eta=0``, Heun, DPM-Solver++) give the
+        same samples for any ``max_batch``; the stochastic ones draw their noise chunk
+        by chunk.
     progress : callable or None
-        Called with the number of finished grid steps (e.g. ``tqdm.update``).
+        Called with the number of finished grid steps of the current chunk (e.g.
+        ``tqdm.update``); a whole run makes ``n_steps`` times the number of chunks.
     **sampler_options
         Passed to the sampler (``eta`` of DDIM, ``snr`` of predictor-corrector, ...).
 
@@ -86,7 +137,7 @@ def generate(
     run = SAMPLERS[sampler]
     repeated = condition.repeat(n_samples)
     total = repeated.shape[0]
-    chunk = total if not max_batch else max(1, int(max_batch))
+    chunk = chunk_size(total, n_features * length, device, max_batch)
     _, sigma_max = model.schedule.alpha_sigma(times[:1])
     start_noise = float(sigma_max[0]) * torch.randn(
         repeated.shape, generator=generator, device=device, dtype=dtype

@@ -7,6 +7,7 @@ from sktime_diffusion.engine import (
     PARAMETERISATIONS,
     Condition,
     DiffusionModel,
+    chunk_size,
     generate,
     make_schedule,
 )
@@ -15,8 +16,10 @@ from sktime_diffusion.engine.model import diffuse, regression_target, x0_from_pr
 N_FEATURES, LENGTH = 3, 8
 
 
-def small_model(kind="dilated_conv", schedule="quadratic", parameterisation="v", n_side=0):
-    params = {"channels": 8, "n_layers": 2}
+def small_model(
+    kind="dilated_conv", schedule="quadratic", parameterisation="v", n_side=0, **network
+):
+    params = {"channels": 8, "n_layers": 2, **network}
     if kind == "csdi":
         params["n_heads"] = 2
     with torch.random.fork_rng():
@@ -104,6 +107,34 @@ def test_generate_is_seeded_and_chunking_does_not_change_samples():
         rtol=0,
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize(
+    ("n_windows", "window_entries", "device", "max_batch", "expected"),
+    [
+        (1000, 2**10, "cpu", "auto", 2**14 // 2**10),  # cache-sized chunks on the CPU
+        (3, 2**10, "cpu", "auto", 3),  # never more than there is
+        (1000, 2**20, "cpu", "auto", 1),  # at least one window
+        (10_000, 2**10, "cuda", "auto", 4096),  # big batches on accelerators
+        (1000, 2**10, "cpu", None, 1000),
+        (1000, 2**10, "cpu", 7, 7),
+    ],
+)
+def test_chunk_size(n_windows, window_entries, device, max_batch, expected):
+    size = chunk_size(n_windows, window_entries, torch.device(device), max_batch)
+    assert size == expected
+
+
+@pytest.mark.parametrize("max_batch", [0, -3, 2.5, "big", True])
+def test_chunk_size_rejects_bad_caps(max_batch):
+    with pytest.raises(ValueError, match="max_batch"):
+        chunk_size(10, 10, torch.device("cpu"), max_batch)
+
+
+def test_csdi_feedforward_width_is_a_parameter():
+    model = small_model("csdi", feedforward_dim=24)
+    widths = {layer.temporal.linear1.out_features for layer in model.network.layers}
+    assert widths == {24}
 
 
 def test_side_channels_change_the_prediction():

@@ -17,11 +17,13 @@ from torch import Tensor, nn
 from .embeddings import DiffusionTimeEmbedding, sinusoidal_embedding
 
 
-def _attention_layer(channels: int, n_heads: int) -> nn.TransformerEncoderLayer:
+def _attention_layer(
+    channels: int, n_heads: int, feedforward_dim: int
+) -> nn.TransformerEncoderLayer:
     return nn.TransformerEncoderLayer(
         d_model=channels,
         nhead=n_heads,
-        dim_feedforward=channels,
+        dim_feedforward=feedforward_dim,
         dropout=0.0,
         activation="gelu",
         batch_first=True,
@@ -30,15 +32,20 @@ def _attention_layer(channels: int, n_heads: int) -> nn.TransformerEncoderLayer:
 
 class _ResidualLayer(nn.Module):
     def __init__(
-        self, channels: int, side_dim: int, embedding_dim: int, n_heads: int
+        self,
+        channels: int,
+        side_dim: int,
+        embedding_dim: int,
+        n_heads: int,
+        feedforward_dim: int,
     ) -> None:
         super().__init__()
         self.time_projection = nn.Linear(embedding_dim, channels)
         self.side_projection = nn.Conv1d(side_dim, 2 * channels, 1)
         self.mid_projection = nn.Conv1d(channels, 2 * channels, 1)
         self.output_projection = nn.Conv1d(channels, 2 * channels, 1)
-        self.temporal = _attention_layer(channels, n_heads)
-        self.feature = _attention_layer(channels, n_heads)
+        self.temporal = _attention_layer(channels, n_heads, feedforward_dim)
+        self.feature = _attention_layer(channels, n_heads, feedforward_dim)
 
     def forward(self, h: Tensor, side: Tensor, embedding: Tensor) -> tuple[Tensor, Tensor]:
         # h: (batch, channels, n_features, length); side: (batch, side_dim, F * L)
@@ -82,6 +89,9 @@ class CSDIDenoiser(nn.Module):
         Size of the sinusoidal position-in-window embedding.
     feature_embedding_dim : int
         Size of the learned per-feature embedding.
+    feedforward_dim : int or None
+        Hidden size of the transformers' feed-forward block; ``None`` means
+        ``channels``.
     """
 
     def __init__(
@@ -94,6 +104,7 @@ class CSDIDenoiser(nn.Module):
         time_embedding_dim: int = 128,
         position_embedding_dim: int = 64,
         feature_embedding_dim: int = 16,
+        feedforward_dim: int | None = None,
     ) -> None:
         super().__init__()
         if channels % n_heads:
@@ -105,7 +116,13 @@ class CSDIDenoiser(nn.Module):
         self.time_embedding = DiffusionTimeEmbedding(time_embedding_dim)
         self.input_projection = nn.Conv1d(2, channels, 1)
         self.layers = nn.ModuleList(
-            _ResidualLayer(channels, side_dim, time_embedding_dim, n_heads)
+            _ResidualLayer(
+                channels,
+                side_dim,
+                time_embedding_dim,
+                n_heads,
+                feedforward_dim or channels,
+            )
             for _ in range(n_layers)
         )
         self.skip_projection = nn.Conv1d(channels, channels, 1)
