@@ -32,7 +32,13 @@ from .engine import (
 )
 from .networks import DilatedConvNetwork, NetworkSpec
 
-__all__ = ["DiffusionEngineMixin", "ENGINE_PARAMETERS_DOC", "seed_from"]
+__all__ = [
+    "DiffusionEngineMixin",
+    "ENGINE_PARAMETERS_DOC",
+    "make_condition",
+    "seed_from",
+    "window_data",
+]
 
 #: bounds of the automatic training budget (optimiser steps)
 _MIN_AUTO_STEPS, _MAX_AUTO_STEPS = 300, 1500
@@ -102,6 +108,52 @@ def seed_from(random_state: Any) -> int:
     raise ValueError(
         f"random_state must be an int, a numpy RandomState or Generator, or None; "
         f"got {random_state!r}"
+    )
+
+
+def window_data(values: np.ndarray, side: np.ndarray | None = None) -> WindowData:
+    """Training windows for the engine; NaN marks entries that are not observed.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_windows, n_features, length)
+        Scaled windows, NaN where missing.
+    side : np.ndarray of shape (n_windows, n_side, length) or None
+        Side channels (no NaN).
+
+    Returns
+    -------
+    WindowData
+    """
+    observed = ~np.isnan(values)
+    return WindowData(
+        torch.from_numpy(np.nan_to_num(values)).float(),
+        torch.from_numpy(observed),
+        None if side is None else torch.from_numpy(np.ascontiguousarray(side)).float(),
+    )
+
+
+def make_condition(
+    values: np.ndarray, given: np.ndarray, side: np.ndarray | None = None
+) -> Condition:
+    """A sampling condition: ``values`` at the ``given`` entries, the rest generated.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_windows, n_features, length)
+        Scaled windows; NaN is allowed where not given.
+    given : np.ndarray of bool, same shape
+        Entries the model conditions on; must not be NaN in ``values``.
+    side : np.ndarray of shape (n_windows, n_side, length) or None
+
+    Returns
+    -------
+    Condition
+    """
+    return Condition(
+        torch.from_numpy(np.nan_to_num(values)).float(),
+        torch.from_numpy(np.ascontiguousarray(given)),
+        None if side is None else torch.from_numpy(np.ascontiguousarray(side)).float(),
     )
 
 

@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
-from ._diffusion import ENGINE_PARAMETERS_DOC, DiffusionEngineMixin, seed_from
+from ._diffusion import (
+    ENGINE_PARAMETERS_DOC,
+    DiffusionEngineMixin,
+    make_condition,
+    seed_from,
+    window_data,
+)
 from ._windows import (
     SeriesPiece,
     check_frame,
@@ -310,7 +316,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 sides.append(sliding_windows(self._scale_x(x_pieces[i].values), length))
         values = np.concatenate(values)
         side = np.concatenate(sides) if sides else None
-        return _window_data(values, side)
+        return window_data(values, side)
 
     def _scale(self, windows: np.ndarray, series: np.ndarray):
         scaling = window_scaling(
@@ -592,23 +598,6 @@ def _context_mask(shape: tuple[int, ...], context: int) -> np.ndarray:
     return mask
 
 
-def _window_data(values: np.ndarray, side: np.ndarray | None) -> WindowData:
-    import torch
-
-    observed = ~np.isnan(values)
-    return WindowData(
-        torch.from_numpy(np.nan_to_num(values)).float(),
-        torch.from_numpy(observed),
-        None if side is None else torch.from_numpy(side).float(),
-    )
-
-
 def _condition(scaled: np.ndarray, side: np.ndarray | None, context: int) -> Condition:
-    import torch
-
     given = _context_mask(scaled.shape, context) & ~np.isnan(scaled)
-    return Condition(
-        torch.from_numpy(np.nan_to_num(scaled)).float(),
-        torch.from_numpy(given),
-        None if side is None else torch.from_numpy(np.ascontiguousarray(side)).float(),
-    )
+    return make_condition(scaled, given, side)
