@@ -24,14 +24,12 @@ reference figure of 17 window-samples/s.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
-from datetime import date
 
 import torch
+from _report import environment_line
 
-from sktime_diffusion import __version__
 from sktime_diffusion.engine import (
     Condition,
     DiffusionModel,
@@ -194,19 +192,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     device = resolve_device(args.device)
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next(
-                line.split(":", 1)[1].strip() for line in handle if "model name" in line
-            )
-    except (OSError, StopIteration):
-        pass
-    print(
-        f"{date.today()}  sktime-diffusion {__version__}, torch {torch.__version__}, "
-        f"python {platform.python_version()}; {cpu}; {torch.get_num_threads()} torch "
-        f"threads; device {device}"
-    )
+    print(environment_line(str(device)))
     header = [
         "network",
         "sampler",

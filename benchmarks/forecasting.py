@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 import warnings
 from collections.abc import Callable
@@ -34,11 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _report import environment_line, markdown_table
 from sktime.datasets import load_airline
 from sktime.forecasting.naive import NaiveForecaster
 from sktime.split import ExpandingWindowSplitter
 
-from sktime_diffusion import DiffusionForecaster, __version__
+from sktime_diffusion import DiffusionForecaster
 from sktime_diffusion.datasets import load_ett
 from sktime_diffusion.metrics import crps_from_quantiles, interval_coverage
 
@@ -156,18 +156,7 @@ def run_dataset(name: str, data_dir, model_names, random_state: int) -> list[dic
 def markdown(rows: list[dict]) -> str:
     """Rows as a Markdown table."""
     columns = ["data", "model", "MAE", "MASE", "CRPS", "coverage 90%", "fit s", "predict s"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = [
-            f"{row[c]:.3f}"
-            if isinstance(row[c], float) and c not in ("fit s", "predict s")
-            else f"{row[c]:.1f}"
-            if isinstance(row[c], float)
-            else str(row[c])
-            for c in columns
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(rows, columns, {"fit s": 1, "predict s": 1})
 
 
 def main() -> None:
@@ -178,15 +167,7 @@ def main() -> None:
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
     args = parser.parse_args()
-    import sktime
-    import torch
-
-    print(
-        f"sktime-diffusion {__version__}, sktime {sktime.__version__}, torch "
-        f"{torch.__version__}, python {platform.python_version()}, "
-        f"{platform.processor() or platform.machine()}, torch threads "
-        f"{torch.get_num_threads()}"
-    )
+    print(environment_line())
     rows = []
     for name in args.datasets.split(","):
         rows.extend(

@@ -1,8 +1,15 @@
 """sktime-diffusion: diffusion models for time series as sktime estimators."""
 
 from .forecasting import DiffusionForecaster
+from .imputation import DiffusionImputer
 from .networks import CSDINetwork, DilatedConvNetwork
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CSDINetwork", "DiffusionForecaster", "DilatedConvNetwork", "__version__"]
+__all__ = [
+    "CSDINetwork",
+    "DiffusionForecaster",
+    "DiffusionImputer",
+    "DilatedConvNetwork",
+    "__version__",
+]

@@ -21,8 +21,13 @@ __all__ = [
     "sliding_windows",
     "WindowScaling",
     "scale_floor",
+    "seasonal_period",
+    "series_scaling",
     "window_scaling",
 ]
+
+#: seasonal period guessed from the index frequency, for default window lengths
+_SEASONAL_PERIODS = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4}
 
 #: smallest scale used when a window (or column) is constant, relative to its level
 _RELATIVE_FLOOR = 1e-6
@@ -40,11 +45,14 @@ class SeriesPiece:
         Time index of the series.
     values : np.ndarray of shape (n_timepoints, n_columns), float64
         Values with NaN where missing.
+    rows : np.ndarray of int
+        Positions of the series' rows in the data it was split from.
     """
 
     key: tuple
     index: pd.Index
     values: np.ndarray
+    rows: np.ndarray
 
 
 def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
@@ -118,17 +126,25 @@ def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
         In order of first appearance.
     """
     frame = as_frame(data)
+    values = frame.to_numpy(np.float64, na_value=np.nan)
     if not isinstance(frame.index, pd.MultiIndex):
-        return [SeriesPiece((), frame.index, frame.to_numpy(np.float64, na_value=np.nan))]
+        return [SeriesPiece((), frame.index, values, np.arange(len(frame)))]
     levels = list(range(frame.index.nlevels - 1))
+    instance_codes = pd.MultiIndex.from_arrays(
+        [frame.index.get_level_values(level) for level in levels]
+    )
+    codes, keys = pd.factorize(instance_codes, sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
     pieces = []
-    for key, group in frame.groupby(level=levels, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
+    for number, key in enumerate(keys):
+        rows = order[bounds[number] : bounds[number + 1]]
         pieces.append(
             SeriesPiece(
-                key,
-                group.index.get_level_values(-1),
-                group.to_numpy(np.float64, na_value=np.nan),
+                key if isinstance(key, tuple) else (key,),
+                frame.index[rows].get_level_values(-1),
+                values[rows],
+                rows,
             )
         )
     return pieces
@@ -223,6 +239,48 @@ def scale_floor(values: np.ndarray, share: float = 0.1) -> np.ndarray:
     return np.maximum(
         share * np.sqrt(variance), _RELATIVE_FLOOR * np.maximum(np.abs(mean), 1.0)
     )
+
+
+def seasonal_period(index: pd.Index) -> int:
+    """Seasonal period guessed from a time index's frequency (1 when unknown).
+
+    Parameters
+    ----------
+    index : pd.Index
+        Hourly data gives 24, daily 7, business-daily 5, weekly 52, monthly 12,
+        quarterly 4.
+
+    Returns
+    -------
+    int
+    """
+    freq = getattr(index, "freqstr", None)
+    if not freq:
+        return 1
+    letters = "".join(ch for ch in freq if ch.isalpha())
+    for code, period in _SEASONAL_PERIODS.items():
+        if letters.startswith(code):
+            return period
+    return 1
+
+
+def series_scaling(values: np.ndarray) -> WindowScaling:
+    """Mean and standard deviation of each column of a whole series.
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_timepoints, n_features)
+        NaN where missing.
+
+    Returns
+    -------
+    WindowScaling
+        With ``loc`` and ``scale`` of shape (1, n_features, 1), for windows of the
+        series; the scale is at least ``1e-6 * max(|mean|, 1)`` (constant columns), and
+        columns without an observed value get ``loc = 0``, ``scale = 1``.
+    """
+    windows = values.T[None]
+    return window_scaling(windows, ~np.isnan(windows), scale_floor(values, share=1.0))
 
 
 def window_scaling(

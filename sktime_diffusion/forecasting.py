@@ -21,6 +21,7 @@ from ._windows import (
     SeriesPiece,
     check_frame,
     scale_floor,
+    seasonal_period,
     sliding_windows,
     split_series,
     window_scaling,
@@ -30,8 +31,6 @@ from .samples import SamplePaths
 
 __all__ = ["DiffusionForecaster"]
 
-#: seasonal period guessed from the index frequency, for the default context length
-_SEASONAL_PERIODS = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4}
 #: fewest training windows the automatic context length leaves
 _MIN_WINDOWS = 32
 
@@ -293,7 +292,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     def _choose_context(self, frame: pd.DataFrame, pieces: list[SeriesPiece]) -> int:
         if self.context_length is not None:
             return int(self.context_length)
-        period = _seasonal_period(pieces[0].index)
+        period = seasonal_period(pieces[0].index)
         wanted = 4 * max(period, self.horizon_)
         shortest = min(len(p.values) for p in pieces)
         windows_wanted = max(1, _MIN_WINDOWS // len(pieces))
@@ -549,17 +548,6 @@ def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     combined = pd.concat([old, _frame(new)])
     combined = combined[~combined.index.duplicated(keep="last")]
     return combined.sort_index()
-
-
-def _seasonal_period(index: pd.Index) -> int:
-    freq = getattr(index, "freqstr", None)
-    if not freq:
-        return 1
-    letters = "".join(ch for ch in freq if ch.isalpha())
-    for code, period in _SEASONAL_PERIODS.items():
-        if letters.startswith(code):
-            return period
-    return 1
 
 
 def _check_lengths(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_fan_chart"]
+__all__ = ["plot_fan_chart", "plot_imputation"]
 
 
 def _pyplot():
@@ -23,6 +23,30 @@ def _pyplot():
 
 def _as_timestamps(index: pd.Index) -> pd.Index:
     return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+
+
+def _draw_bands(
+    ax: Any,
+    times: pd.Index,
+    intervals: pd.DataFrame,
+    variable: Any,
+    coverage: Sequence[float],
+    where: np.ndarray | None = None,
+) -> None:
+    """Nested interval bands, wide (light) to narrow (dark)."""
+    for share, level in zip(
+        np.linspace(0.15, 0.4, len(coverage)), sorted(coverage, reverse=True), strict=True
+    ):
+        ax.fill_between(
+            times,
+            intervals[(variable, level, "lower")].to_numpy(),
+            intervals[(variable, level, "upper")].to_numpy(),
+            where=where,
+            color="tab:blue",
+            alpha=float(share),
+            label=f"{level:.0%} interval",
+            lw=0,
+        )
 
 
 def plot_fan_chart(
@@ -77,20 +101,7 @@ def plot_fan_chart(
             label="history",
         )
     variable = intervals.columns.get_level_values(0)[0]
-    for share, level in zip(
-        np.linspace(0.15, 0.4, len(coverage)), sorted(coverage, reverse=True), strict=True
-    ):
-        lower = intervals[(variable, level, "lower")].to_numpy()
-        upper = intervals[(variable, level, "upper")].to_numpy()
-        ax.fill_between(
-            times,
-            lower,
-            upper,
-            color="tab:blue",
-            alpha=float(share),
-            label=f"{level:.0%} interval",
-            lw=0,
-        )
+    _draw_bands(ax, times, intervals, variable, coverage)
     ax.plot(times, median.to_numpy(), color="tab:blue", lw=1.5, label="median")
     if y_true is not None:
         ax.plot(
@@ -101,6 +112,66 @@ def plot_fan_chart(
             ms=3,
             label="actual",
         )
+    ax.legend(loc="upper left", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_imputation(
+    imputer: Any,
+    X: pd.Series | pd.DataFrame,
+    column: Any = None,
+    coverage: Sequence[float] = (0.5, 0.9),
+    X_true: pd.Series | pd.DataFrame | None = None,
+    ax: Any = None,
+    title: str | None = None,
+):
+    """A series with its imputed entries and their interval bands.
+
+    Parameters
+    ----------
+    imputer : fitted DiffusionImputer
+        Anything with ``transform`` and ``transform_interval``.
+    X : pd.Series or pd.DataFrame
+        One series with gaps (NaN).
+    column : column label, optional
+        Which column of a multivariate ``X`` to draw; needed when there are several.
+    coverage : sequence of float
+        Nominal coverages of the bands (drawn around the gaps only).
+    X_true : pd.Series or pd.DataFrame, optional
+        The hidden values, drawn as dots where ``X`` is missing.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = _pyplot()
+    frame = X.to_frame() if isinstance(X, pd.Series) else X
+    if isinstance(frame.index, pd.MultiIndex):
+        raise ValueError("plot_imputation draws one series; select it from the panel first")
+    if column is None:
+        if frame.shape[1] != 1:
+            raise ValueError("plot_imputation draws one column; pass column=...")
+        column = frame.columns[0]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    filled = imputer.transform(frame)[column]
+    intervals = imputer.transform_interval(frame, coverage=sorted(coverage))
+    missing = frame[column].isna().to_numpy()
+    # widen the shaded stretches by one step so single missing points show up
+    near_gap = missing | np.roll(missing, 1) | np.roll(missing, -1)
+    times = _as_timestamps(frame.index)
+    _draw_bands(ax, times, intervals, column, coverage, where=near_gap)
+    ax.plot(times, frame[column].to_numpy(), color="black", lw=1, label="observed")
+    imputed = np.where(near_gap, filled.to_numpy(), np.nan)
+    ax.plot(times, imputed, color="tab:blue", lw=1.5, label="imputed (median)")
+    if X_true is not None:
+        truth = X_true if isinstance(X_true, pd.Series) else X_true[column]
+        hidden = np.where(missing, truth.reindex(frame.index).to_numpy(), np.nan)
+        ax.plot(times, hidden, "o", color="tab:red", ms=3, label="hidden value")
     ax.legend(loc="upper left", fontsize="small")
     if title:
         ax.set_title(title)

@@ -6,9 +6,9 @@ The union of the cases is ``check_estimator(Estimator, raise_exceptions=True)``.
 import pytest
 from sktime.utils.estimator_checks import check_estimator, parametrize_with_checks
 
-from sktime_diffusion import DiffusionForecaster
+from sktime_diffusion import DiffusionForecaster, DiffusionImputer
 
-ESTIMATORS = [DiffusionForecaster]
+ESTIMATORS = [DiffusionForecaster, DiffusionImputer]
 
 
 @pytest.mark.slow

@@ -1,0 +1,301 @@
+"""Imputation benchmark: DiffusionImputer next to classical imputers, on the same masks.
+
+Run from the repository root (``pip install -e ".[bench]"`` first)::
+
+    python benchmarks/imputation.py --data-dir ../shared/data
+    python benchmarks/imputation.py --data-dir ../shared/data --methods linear,diffusion
+
+Protocol (the imputer issue's): ETTh1 (``ETT/ETTh1.csv``; source: the ETDataset
+repository, CC BY-ND 4.0), all 7 columns; rows [0, 10452) train, [10452, 13936)
+validation, [13936, 17420) test; each column z-scored with the training rows' mean and
+standard deviation; windows of 48 steps; test windows non-overlapping (72 windows, the
+last 28 test rows dropped). Two masks over the test windows, drawn with
+``numpy.random.default_rng(2024)`` and shared by every method:
+
+- ``random``: each entry hidden with probability 0.1 (``rng.random(shape) < 0.1``);
+- ``gaps``: for each column of each window, with probability 0.2 one gap of 24
+  consecutive steps at a uniformly drawn start (interpolation is weak there).
+
+Scores on the hidden entries only, in standardised units: MAE and MSE of the point
+imputation (the median of the samples for sampling methods), CRPS from the samples
+(:func:`sktime_diffusion.metrics.crps_from_samples`; the deterministic methods' CRPS is
+their MAE), and 90% interval coverage from the 5% / 95% empirical quantiles of 100
+samples. Training and inference seconds are wall-clock; peak memory is the peak
+resident set of a fresh process that runs the one method (a spawned child per method,
+so it includes the Python and torch start-up, about the same for every method).
+
+Methods: per-window mean of the observed entries, last observation carried forward
+(backward at the window start), linear interpolation (nearest value at the edges),
+``DiffusionImputer`` (defaults, and with the ``--budget`` training time), and with
+``--methods`` also PyPOTS SAITS and CSDI (``bench`` extra; trained on the same
+training windows, validated on the validation rows, their own default sizes scaled to
+this data as in PyPOTS' examples).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _report import environment_line, markdown_table
+
+TRAIN_END, VALIDATION_END, TEST_END = 10452, 13936, 17420
+WINDOW, N_SAMPLES, SEED = 48, 100, 2024
+METHODS = ["mean", "locf", "linear", "diffusion-default", "diffusion"]
+
+
+# ------------------------------------------------------------------------ data
+def load_standardised(data_dir: str | None) -> tuple[np.ndarray, pd.Index, list[str]]:
+    """ETTh1 as an array (rows, 7), z-scored with the training rows' statistics."""
+    from sktime_diffusion.datasets import load_ett
+
+    frame = load_ett("ETTh1", data_dir)
+    values = frame.to_numpy(np.float64)
+    train = values[:TRAIN_END]
+    values = (values - train.mean(axis=0)) / train.std(axis=0)
+    return values, frame.index, list(frame.columns)
+
+
+def test_windows(values: np.ndarray) -> np.ndarray:
+    """Non-overlapping test windows, shape (72, 48, 7)."""
+    test = values[VALIDATION_END:TEST_END]
+    n_windows = len(test) // WINDOW
+    return test[: n_windows * WINDOW].reshape(n_windows, WINDOW, -1)
+
+
+def draw_mask(kind: str, shape: tuple[int, int, int]) -> np.ndarray:
+    """Hidden entries (True) of the test windows; the same for every method."""
+    rng = np.random.default_rng(SEED)
+    if kind == "random":
+        return rng.random(shape) < 0.1
+    n_windows, length, n_columns = shape
+    hidden = np.zeros(shape, dtype=bool)
+    has_gap = rng.random((n_windows, n_columns)) < 0.2
+    starts = rng.integers(0, length - 24 + 1, size=(n_windows, n_columns))
+    for window, column in zip(*np.nonzero(has_gap), strict=True):
+        start = starts[window, column]
+        hidden[window, start : start + 24, column] = True
+    return hidden
+
+
+# ------------------------------------------------------------------------ methods
+def classical(method: str, gappy: np.ndarray) -> np.ndarray:
+    """Fill each window and column on its own; shape as ``gappy`` (windows, L, F)."""
+    frames = []
+    for window in gappy:
+        frame = pd.DataFrame(window)
+        if method == "mean":
+            frame = frame.fillna(frame.mean()).fillna(0.0)
+        elif method == "locf":
+            frame = frame.ffill().bfill().fillna(0.0)
+        else:
+            frame = frame.interpolate(limit_direction="both").fillna(0.0)
+        frames.append(frame.to_numpy())
+    return np.stack(frames)[None]  # one "sample"
+
+
+def as_panel(windows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """Windows (n, L, F) as an sktime pd-multiindex panel."""
+    n_windows, length, _ = windows.shape
+    index = pd.MultiIndex.from_product(
+        [range(n_windows), range(length)], names=["window", "step"]
+    )
+    return pd.DataFrame(windows.reshape(-1, windows.shape[2]), index=index, columns=columns)
+
+
+def diffusion(
+    train: np.ndarray, gappy: np.ndarray, columns: list[str], budget: float | None
+) -> tuple[np.ndarray, float, float]:
+    """Fit on the training rows, sample the test windows; (samples, fit s, predict s)."""
+    from sktime_diffusion import DiffusionImputer
+
+    params = {"window_length": WINDOW, "n_samples": N_SAMPLES, "random_state": 0}
+    if budget is not None:
+        params.update(training_steps=10**6, max_time=budget)
+    imputer = DiffusionImputer(**params)
+    started = time.perf_counter()
+    imputer.fit(pd.DataFrame(train, columns=columns))
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    samples = imputer.transform_samples(as_panel(gappy, columns))
+    predict_seconds = time.perf_counter() - started
+    array = samples.to_numpy().reshape(N_SAMPLES, *gappy.shape)
+    return array, fit_seconds, predict_seconds
+
+
+def pypots(
+    name: str, train: np.ndarray, validation: np.ndarray, gappy: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """PyPOTS SAITS or CSDI on windows of the training rows."""
+    from pypots.imputation import CSDI, SAITS
+
+    def windows(values: np.ndarray) -> np.ndarray:
+        n = len(values) // WINDOW
+        return values[: n * WINDOW].reshape(n, WINDOW, -1).astype("float32")
+
+    train_windows = windows(train)
+    validation_windows = windows(validation)
+    hidden = np.random.default_rng(SEED + 1).random(validation_windows.shape) < 0.1
+    validation_set = {
+        "X": np.where(hidden, np.nan, validation_windows),
+        "X_ori": validation_windows,
+    }
+    n_features = train.shape[1]
+    if name == "saits":
+        model = SAITS(
+            n_steps=WINDOW,
+            n_features=n_features,
+            n_layers=2,
+            d_model=256,
+            n_heads=4,
+            d_k=64,
+            d_v=64,
+            d_ffn=128,
+            dropout=0.1,
+            epochs=100,
+            patience=10,
+            batch_size=32,
+            device="cpu",
+            verbose=False,
+        )
+    else:
+        model = CSDI(
+            n_steps=WINDOW,
+            n_features=n_features,
+            n_layers=2,
+            n_heads=8,
+            n_channels=32,
+            d_time_embedding=128,
+            d_feature_embedding=16,
+            d_diffusion_embedding=128,
+            n_diffusion_steps=50,
+            epochs=100,
+            patience=5,
+            batch_size=32,
+            device="cpu",
+            verbose=False,
+        )
+    started = time.perf_counter()
+    model.fit({"X": train_windows}, validation_set)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    if name == "saits":
+        result = model.predict({"X": gappy.astype("float32")})["imputation"][None]
+    else:
+        result = model.predict({"X": gappy.astype("float32")}, n_sampling_times=N_SAMPLES)
+        result = np.moveaxis(result["imputation"], 1, 0)  # (samples, windows, L, F)
+    predict_seconds = time.perf_counter() - started
+    return np.asarray(result, dtype=np.float64), fit_seconds, predict_seconds
+
+
+# ------------------------------------------------------------------------ scoring
+def score(samples: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> dict[str, float]:
+    from sktime_diffusion.metrics import crps_from_samples, interval_coverage
+
+    draws = samples[:, hidden]  # (S, n_hidden)
+    observed = truth[hidden]
+    point = np.median(draws, axis=0)
+    row = {
+        "MAE": float(np.abs(point - observed).mean()),
+        "MSE": float(((point - observed) ** 2).mean()),
+        "CRPS": float(crps_from_samples(draws, observed).mean()),
+        "coverage 90%": float("nan"),
+    }
+    if len(draws) > 1:
+        lower, upper = np.quantile(draws, [0.05, 0.95], axis=0)
+        row["coverage 90%"] = interval_coverage(lower, upper, observed)
+    return row
+
+
+def run_method(method: str, mask_kind: str, data_dir: str | None, budget: float) -> dict:
+    """One method on one mask, in the current process."""
+    import torch
+
+    torch.set_num_threads(torch.get_num_threads())
+    values, _, columns = load_standardised(data_dir)
+    truth = test_windows(values)
+    hidden = draw_mask(mask_kind, truth.shape)
+    gappy = np.where(hidden, np.nan, truth)
+    fit_seconds = 0.0
+    started = time.perf_counter()
+    if method in ("mean", "locf", "linear"):
+        samples = classical(method, gappy)
+        predict_seconds = time.perf_counter() - started
+    elif method.startswith("diffusion"):
+        samples, fit_seconds, predict_seconds = diffusion(
+            values[:TRAIN_END],
+            gappy,
+            columns,
+            None if method == "diffusion-default" else budget,
+        )
+    else:
+        samples, fit_seconds, predict_seconds = pypots(
+            method, values[:TRAIN_END], values[TRAIN_END:VALIDATION_END], gappy
+        )
+    row = {"method": method, "mask": mask_kind, "hidden entries": int(hidden.sum())}
+    row.update(score(samples, truth, hidden))
+    window_samples = truth.shape[0] * len(samples)
+    row.update(
+        {
+            "train s": fit_seconds,
+            "inference s": predict_seconds,
+            "window-samples/s": window_samples / predict_seconds
+            if len(samples) > 1
+            else float("nan"),
+            "peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
+    return row
+
+
+def _child(queue, *args) -> None:
+    queue.put(run_method(*args))
+
+
+def run_isolated(*args) -> dict:
+    """:func:`run_method` in a spawned process, so its peak memory is its own."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(queue, *args))
+    process.start()
+    row = queue.get()
+    process.join()
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="folder holding ETT/ETTh1.csv")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--masks", default="random,gaps")
+    parser.add_argument(
+        "--budget", type=float, default=420.0, help="training seconds of 'diffusion'"
+    )
+    parser.add_argument("--csv", type=Path, default=None, help="also write rows here")
+    args = parser.parse_args()
+    print(environment_line() + "; data ETTh1 (ETDataset, CC BY-ND 4.0)")
+    rows = []
+    for mask_kind in args.masks.split(","):
+        for method in args.methods.split(","):
+            row = run_isolated(method, mask_kind, args.data_dir, args.budget)
+            rows.append(row)
+            print(
+                "  ".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in row.items()
+                ),
+                flush=True,
+            )
+    print()
+    print(markdown_table(rows, list(rows[0]), {k: 1 for k in ("train s", "inference s")}))
+    if args.csv:
+        pd.DataFrame(rows).to_csv(args.csv, index=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The plots draw what they promise: bands, medians, observed values."""
+
+import numpy as np
+import pytest
+from sktime.datasets import load_airline
+
+from sktime_diffusion import DiffusionForecaster, DiffusionImputer, DilatedConvNetwork
+from sktime_diffusion.plotting import plot_fan_chart, plot_imputation
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+TINY = {
+    "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+    "training_steps": 10,
+    "n_samples": 10,
+    "n_sampling_steps": 3,
+    "random_state": 0,
+}
+
+
+def _labels(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_fan_chart_draws_history_bands_and_median():
+    y = load_airline()
+    forecaster = DiffusionForecaster(**TINY).fit(y.iloc[:-6], fh=range(1, 7))
+    ax = plot_fan_chart(forecaster, y.iloc[:-6], y_true=y.iloc[-6:], title="airline")
+    assert _labels(ax) == [
+        "history",
+        "95% interval",
+        "80% interval",
+        "50% interval",
+        "median",
+        "actual",
+    ]
+    assert ax.get_title() == "airline"
+    matplotlib.pyplot.close("all")
+
+
+def test_imputation_plot_shades_only_around_the_gaps():
+    y = load_airline()
+    gappy = y.copy()
+    gappy.iloc[[20, 21, 80]] = np.nan
+    imputer = DiffusionImputer(window_length=12, **TINY).fit(gappy)
+    ax = plot_imputation(imputer, gappy, X_true=y)
+    assert _labels(ax) == [
+        "90% interval",
+        "50% interval",
+        "observed",
+        "imputed (median)",
+        "hidden value",
+    ]
+    imputed_line = ax.get_lines()[1].get_ydata()
+    assert np.isfinite(imputed_line).sum() == 7  # the 3 gaps and their 4 neighbours
+    matplotlib.pyplot.close("all")
+
+
+def test_imputation_plot_asks_for_one_series_and_column():
+    imputer = DiffusionImputer(window_length=12, **TINY)
+    y = load_airline()
+    frame = y.to_frame().assign(other=y.to_numpy())
+    with pytest.raises(ValueError, match="column"):
+        plot_imputation(imputer, frame)
