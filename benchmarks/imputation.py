@@ -109,9 +109,9 @@ def as_panel(windows: np.ndarray, columns: list[str]) -> pd.DataFrame:
 
 
 def diffusion(
-    train: np.ndarray, gappy: np.ndarray, columns: list[str], budget: float | None
-) -> tuple[np.ndarray, float, float]:
-    """Fit on the training rows, sample the test windows; (samples, fit s, predict s)."""
+    train: np.ndarray, columns: list[str], budget: float | None
+) -> tuple[object, float]:
+    """DiffusionImputer fitted on the training rows; (imputer, fit seconds)."""
     from sktime_diffusion import DiffusionImputer
 
     params = {"window_length": WINDOW, "n_samples": N_SAMPLES, "random_state": 0}
@@ -120,77 +120,70 @@ def diffusion(
     imputer = DiffusionImputer(**params)
     started = time.perf_counter()
     imputer.fit(pd.DataFrame(train, columns=columns))
-    fit_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    samples = imputer.transform_samples(as_panel(gappy, columns))
-    predict_seconds = time.perf_counter() - started
-    array = samples.to_numpy().reshape(N_SAMPLES, *gappy.shape)
-    return array, fit_seconds, predict_seconds
+    return imputer, time.perf_counter() - started
 
 
-def pypots(
-    name: str, train: np.ndarray, validation: np.ndarray, gappy: np.ndarray
-) -> tuple[np.ndarray, float, float]:
-    """PyPOTS SAITS or CSDI on windows of the training rows."""
+def pypots(name: str, train: np.ndarray, validation: np.ndarray) -> tuple[object, float]:
+    """PyPOTS SAITS or CSDI trained on windows of the training rows."""
     from pypots.imputation import CSDI, SAITS
 
     def windows(values: np.ndarray) -> np.ndarray:
         n = len(values) // WINDOW
         return values[: n * WINDOW].reshape(n, WINDOW, -1).astype("float32")
 
-    train_windows = windows(train)
     validation_windows = windows(validation)
     hidden = np.random.default_rng(SEED + 1).random(validation_windows.shape) < 0.1
     validation_set = {
         "X": np.where(hidden, np.nan, validation_windows),
         "X_ori": validation_windows,
     }
-    n_features = train.shape[1]
+    common = {
+        "n_steps": WINDOW,
+        "n_features": train.shape[1],
+        "n_layers": 2,
+        "epochs": 100,
+        "batch_size": 32,
+        "device": "cpu",
+        "verbose": False,
+    }
     if name == "saits":
         model = SAITS(
-            n_steps=WINDOW,
-            n_features=n_features,
-            n_layers=2,
             d_model=256,
             n_heads=4,
             d_k=64,
             d_v=64,
             d_ffn=128,
             dropout=0.1,
-            epochs=100,
             patience=10,
-            batch_size=32,
-            device="cpu",
-            verbose=False,
+            **common,
         )
     else:
         model = CSDI(
-            n_steps=WINDOW,
-            n_features=n_features,
-            n_layers=2,
             n_heads=8,
             n_channels=32,
             d_time_embedding=128,
             d_feature_embedding=16,
             d_diffusion_embedding=128,
             n_diffusion_steps=50,
-            epochs=100,
             patience=5,
-            batch_size=32,
-            device="cpu",
-            verbose=False,
+            **common,
         )
     started = time.perf_counter()
-    model.fit({"X": train_windows}, validation_set)
-    fit_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    if name == "saits":
-        result = model.predict({"X": gappy.astype("float32")})["imputation"][None]
-    else:
-        result = model.predict({"X": gappy.astype("float32")}, n_sampling_times=N_SAMPLES)
-        result = np.moveaxis(result["imputation"], 1, 0)  # (samples, windows, L, F)
-    predict_seconds = time.perf_counter() - started
-    return np.asarray(result, dtype=np.float64), fit_seconds, predict_seconds
+    model.fit({"X": windows(train)}, validation_set)
+    return model, time.perf_counter() - started
+
+
+def impute(method: str, model, gappy: np.ndarray, columns: list[str]) -> np.ndarray:
+    """Samples (n_samples, windows, L, F) of the hidden entries' values."""
+    if method in ("mean", "locf", "linear"):
+        return classical(method, gappy)
+    if method.startswith("diffusion"):
+        samples = model.transform_samples(as_panel(gappy, columns))
+        return samples.to_numpy().reshape(N_SAMPLES, *gappy.shape)
+    if method == "saits":
+        return model.predict({"X": gappy.astype("float32")})["imputation"][None]
+    result = model.predict({"X": gappy.astype("float32")}, n_sampling_times=N_SAMPLES)
+    return np.moveaxis(result["imputation"], 1, 0)
 
 
 # ------------------------------------------------------------------------ scoring
@@ -212,52 +205,50 @@ def score(samples: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> dict[st
     return row
 
 
-def run_method(method: str, mask_kind: str, data_dir: str | None, budget: float) -> dict:
-    """One method on one mask, in the current process."""
-    import torch
-
-    torch.set_num_threads(torch.get_num_threads())
+def run_method(
+    method: str, mask_kinds: list[str], data_dir: str | None, budget: float
+) -> list[dict]:
+    """One method, trained once, scored on every mask, in the current process."""
     values, _, columns = load_standardised(data_dir)
     truth = test_windows(values)
-    hidden = draw_mask(mask_kind, truth.shape)
-    gappy = np.where(hidden, np.nan, truth)
-    fit_seconds = 0.0
-    started = time.perf_counter()
-    if method in ("mean", "locf", "linear"):
-        samples = classical(method, gappy)
+    model, fit_seconds = None, 0.0
+    if method.startswith("diffusion"):
+        model, fit_seconds = diffusion(
+            values[:TRAIN_END], columns, None if method == "diffusion-default" else budget
+        )
+    elif method in ("saits", "csdi"):
+        model, fit_seconds = pypots(
+            method, values[:TRAIN_END], values[TRAIN_END:VALIDATION_END]
+        )
+    rows = []
+    for mask_kind in mask_kinds:
+        hidden = draw_mask(mask_kind, truth.shape)
+        gappy = np.where(hidden, np.nan, truth)
+        started = time.perf_counter()
+        samples = np.asarray(impute(method, model, gappy, columns), dtype=np.float64)
         predict_seconds = time.perf_counter() - started
-    elif method.startswith("diffusion"):
-        samples, fit_seconds, predict_seconds = diffusion(
-            values[:TRAIN_END],
-            gappy,
-            columns,
-            None if method == "diffusion-default" else budget,
+        row = {"method": method, "mask": mask_kind, "hidden": int(hidden.sum())}
+        row.update(score(samples, truth, hidden))
+        sampled = len(samples) > 1
+        row.update(
+            {
+                "train s": fit_seconds,
+                "inference s": predict_seconds,
+                "window-samples/s": truth.shape[0] * len(samples) / predict_seconds
+                if sampled
+                else float("nan"),
+                "peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
         )
-    else:
-        samples, fit_seconds, predict_seconds = pypots(
-            method, values[:TRAIN_END], values[TRAIN_END:VALIDATION_END], gappy
-        )
-    row = {"method": method, "mask": mask_kind, "hidden entries": int(hidden.sum())}
-    row.update(score(samples, truth, hidden))
-    window_samples = truth.shape[0] * len(samples)
-    row.update(
-        {
-            "train s": fit_seconds,
-            "inference s": predict_seconds,
-            "window-samples/s": window_samples / predict_seconds
-            if len(samples) > 1
-            else float("nan"),
-            "peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
-    )
-    return row
+        rows.append(row)
+    return rows
 
 
 def _child(queue, *args) -> None:
     queue.put(run_method(*args))
 
 
-def run_isolated(*args) -> dict:
+def run_isolated(*args) -> list[dict]:
     """:func:`run_method` in a spawned process, so its peak memory is its own."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -280,9 +271,8 @@ def main() -> None:
     args = parser.parse_args()
     print(environment_line() + "; data ETTh1 (ETDataset, CC BY-ND 4.0)")
     rows = []
-    for mask_kind in args.masks.split(","):
-        for method in args.methods.split(","):
-            row = run_isolated(method, mask_kind, args.data_dir, args.budget)
+    for method in args.methods.split(","):
+        for row in run_isolated(method, args.masks.split(","), args.data_dir, args.budget):
             rows.append(row)
             print(
                 "  ".join(
@@ -291,8 +281,10 @@ def main() -> None:
                 ),
                 flush=True,
             )
+    rows.sort(key=lambda row: row["mask"] != "random")
     print()
-    print(markdown_table(rows, list(rows[0]), {k: 1 for k in ("train s", "inference s")}))
+    decimals = {"train s": 1, "inference s": 1, "window-samples/s": 0, "peak MB": 0}
+    print(markdown_table(rows, list(rows[0]), decimals))
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)
 

@@ -20,7 +20,6 @@ from ._diffusion import (
 )
 from ._windows import (
     SeriesPiece,
-    WindowScaling,
     check_frame,
     seasonal_period,
     series_scaling,
@@ -47,8 +46,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     observed entries of a window and generates the missing ones (CSDI-style). Training
     hides observed entries at random, in contiguous gaps, and in the missing-value
     patterns of other windows, so one model fills scattered and long gaps alike. Each
-    column of each series is scaled by its own mean and standard deviation (of the
-    data being imputed), so the model also serves series it was not trained on.
+    column is standardised with the mean and standard deviation of the ``fit`` data (as
+    scikit-learn's ``StandardScaler``), and the same scaling serves any data at
+    ``transform``: later stretches, short pieces, other series.
 
     Every call draws ``n_samples`` complete imputations; ``transform`` returns their
     median (or mean) in the missing entries and the observed values unchanged, bit for
@@ -85,6 +85,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         Window length in use.
     columns_ : pd.Index
         Columns seen in ``fit``; ``transform`` needs the same.
+    scaling_ : WindowScaling
+        Mean and standard deviation per column of the ``fit`` data.
     training_history_ : sktime_diffusion.engine.TrainingHistory
         Losses of training.
 
@@ -192,6 +194,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         _check_every_column_observed(owner, pieces, frame.columns)
         _check_enough_observed(owner, frame)
         self.columns_ = frame.columns.copy()
+        self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
         self.window_length_ = self._choose_window(pieces)
         self.seed_ = seed_from(self.random_state)
         data = self._training_windows(pieces)
@@ -210,7 +213,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
 
     def _training_windows(self, pieces: list[SeriesPiece]) -> WindowData:
         length = self.window_length_
-        scaled = [_pad(_scaled(piece), length) for piece in pieces]
+        scaled = [_pad(self._scaled(piece), length) for piece in pieces]
         n_possible = sum(z.shape[1] - length + 1 for z in scaled)
         stride = max(1, math.ceil(n_possible / _MAX_TRAINING_WINDOWS))
         windows = np.concatenate([sliding_windows(z.T, length, stride) for z in scaled])
@@ -398,11 +401,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             One per series, in the units of the data.
         """
         length = self.window_length_
-        scalings = [series_scaling(piece.values) for piece in pieces]
-        scaled = [
-            _pad(_scaled(piece, scaling), length)
-            for piece, scaling in zip(pieces, scalings, strict=True)
-        ]
+        scaled = [_pad(self._scaled(piece), length) for piece in pieces]
         lengths = [len(piece.values) for piece in pieces]
         paths = [np.repeat(z[None], n_samples, axis=0) for z in scaled]  # (S, F, P)
 
@@ -453,9 +452,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
                 window[mask] = draw[mask]
 
         return [
-            scaling.invert(path[None, :, :, :n])[0]
-            for path, scaling, n in zip(paths, scalings, lengths, strict=True)
+            self.scaling_.invert(path[None, :, :, :n])[0]
+            for path, n in zip(paths, lengths, strict=True)
         ]
+
+    def _scaled(self, piece: SeriesPiece) -> np.ndarray:
+        """The series standardised column by column, shape (n_features, n_timepoints)."""
+        return self.scaling_.apply(piece.values.T[None])[0]
 
     # ================================================================== testing
     @classmethod
@@ -495,12 +498,6 @@ DiffusionImputer.__doc__ = DiffusionImputer.__doc__.replace(
 
 
 # ====================================================================== helpers
-def _scaled(piece: SeriesPiece, scaling: WindowScaling | None = None) -> np.ndarray:
-    """The series scaled column by column, shape (n_features, n_timepoints)."""
-    scaling = series_scaling(piece.values) if scaling is None else scaling
-    return scaling.apply(piece.values.T[None])[0]
-
-
 def _pad(values: np.ndarray, length: int) -> np.ndarray:
     """Pad with NaN on the right to a positive multiple of ``length`` steps."""
     n_features, n_timepoints = values.shape
