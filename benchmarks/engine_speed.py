@@ -28,6 +28,7 @@ import statistics
 import time
 
 import torch
+from _pypots import small_csdi
 from _report import environment_line
 
 from sktime_diffusion.engine import (
@@ -101,25 +102,11 @@ def condition(device: torch.device) -> Condition:
 def measure_pypots(device: torch.device) -> float:
     """Seconds PyPOTS' CSDI takes to sample the benchmark's windows (untrained)."""
     import numpy as np
-    from pypots.imputation import CSDI
 
     cond = condition(torch.device("cpu"))
     values = cond.values.numpy().transpose(0, 2, 1).copy()  # (windows, steps, features)
     values[~cond.given.numpy().transpose(0, 2, 1)] = np.nan
-    model = CSDI(
-        n_steps=LENGTH,
-        n_features=N_FEATURES,
-        n_layers=2,
-        n_heads=8,
-        n_channels=32,
-        d_time_embedding=128,
-        d_feature_embedding=16,
-        d_diffusion_embedding=128,
-        n_diffusion_steps=50,
-        batch_size=32,
-        device=str(device),
-        verbose=False,
-    )
+    model = small_csdi(LENGTH, N_FEATURES, batch_size=32, device=str(device), verbose=False)
     started = time.perf_counter()
     model.predict({"X": values}, n_sampling_times=N_SAMPLES)
     return time.perf_counter() - started

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _pypots import small_csdi
 from _report import environment_line, markdown_table
 
 TRAIN_END, VALIDATION_END, TEST_END = 10452, 13936, 17420
@@ -125,7 +126,7 @@ def diffusion(
 
 def pypots(name: str, train: np.ndarray, validation: np.ndarray) -> tuple[object, float]:
     """PyPOTS SAITS or CSDI trained on windows of the training rows."""
-    from pypots.imputation import CSDI, SAITS
+    from pypots.imputation import SAITS
 
     def windows(values: np.ndarray) -> np.ndarray:
         n = len(values) // WINDOW
@@ -137,17 +138,12 @@ def pypots(name: str, train: np.ndarray, validation: np.ndarray) -> tuple[object
         "X": np.where(hidden, np.nan, validation_windows),
         "X_ori": validation_windows,
     }
-    common = {
-        "n_steps": WINDOW,
-        "n_features": train.shape[1],
-        "n_layers": 2,
-        "epochs": 100,
-        "batch_size": 32,
-        "device": "cpu",
-        "verbose": False,
-    }
+    training = {"epochs": 100, "batch_size": 32, "device": "cpu", "verbose": False}
     if name == "saits":
         model = SAITS(
+            n_steps=WINDOW,
+            n_features=train.shape[1],
+            n_layers=2,
             d_model=256,
             n_heads=4,
             d_k=64,
@@ -155,19 +151,10 @@ def pypots(name: str, train: np.ndarray, validation: np.ndarray) -> tuple[object
             d_ffn=128,
             dropout=0.1,
             patience=10,
-            **common,
+            **training,
         )
     else:
-        model = CSDI(
-            n_heads=8,
-            n_channels=32,
-            d_time_embedding=128,
-            d_feature_embedding=16,
-            d_diffusion_embedding=128,
-            n_diffusion_steps=50,
-            patience=5,
-            **common,
-        )
+        model = small_csdi(WINDOW, train.shape[1], patience=5, **training)
     started = time.perf_counter()
     model.fit({"X": windows(train)}, validation_set)
     return model, time.perf_counter() - started

@@ -43,6 +43,25 @@ __all__ = [
 #: bounds of the automatic training budget (optimiser steps)
 _MIN_AUTO_STEPS, _MAX_AUTO_STEPS = 300, 1500
 
+#: the shared parameters of every estimator's ``__init__``, in signature order
+ENGINE_PARAMETER_NAMES = (
+    "network",
+    "schedule",
+    "n_diffusion_steps",
+    "parameterisation",
+    "sampler",
+    "n_sampling_steps",
+    "training_steps",
+    "max_time",
+    "batch_size",
+    "learning_rate",
+    "validation_fraction",
+    "patience",
+    "device",
+    "random_state",
+    "verbose",
+)
+
 #: docstring text of the shared parameters, inserted into each estimator's docstring
 ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
         Denoising network: :class:`~sktime_diffusion.networks.DilatedConvNetwork` (cheap,
@@ -162,6 +181,11 @@ class DiffusionEngineMixin:
 
     #: estimator-specific default network when ``network=None``
     _default_network = DilatedConvNetwork
+
+    def _set_engine_parameters(self, values: dict[str, Any]) -> None:
+        """Store the shared parameters unchanged (pass ``locals()`` of ``__init__``)."""
+        for name in ENGINE_PARAMETER_NAMES:
+            setattr(self, name, values[name])
 
     # ------------------------------------------------------------- parameter checks
     def _check_engine_parameters(self) -> None:

@@ -155,21 +155,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.window_length = window_length
         self.n_samples = n_samples
         self.point_estimate = point_estimate
-        self.network = network
-        self.schedule = schedule
-        self.n_diffusion_steps = n_diffusion_steps
-        self.parameterisation = parameterisation
-        self.sampler = sampler
-        self.n_sampling_steps = n_sampling_steps
-        self.training_steps = training_steps
-        self.max_time = max_time
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        self._set_engine_parameters(locals())
         super().__init__()
 
     # ================================================================== training

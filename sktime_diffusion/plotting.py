@@ -25,6 +25,14 @@ def _as_timestamps(index: pd.Index) -> pd.Index:
     return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
 
 
+def _finish(ax: Any, title: str | None) -> Any:
+    """Legend and title; returns ``ax``."""
+    ax.legend(loc="upper left", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def _draw_bands(
     ax: Any,
     times: pd.Index,
@@ -112,10 +120,7 @@ def plot_fan_chart(
             ms=3,
             label="actual",
         )
-    ax.legend(loc="upper left", fontsize="small")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, title)
 
 
 def plot_imputation(
@@ -172,7 +177,4 @@ def plot_imputation(
         truth = X_true if isinstance(X_true, pd.Series) else X_true[column]
         hidden = np.where(missing, truth.reindex(frame.index).to_numpy(), np.nan)
         ax.plot(times, hidden, "o", color="tab:red", ms=3, label="hidden value")
-    ax.legend(loc="upper left", fontsize="small")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish(ax, title)
