@@ -1,5 +1,6 @@
 """sktime-diffusion: diffusion models for time series as sktime estimators."""
 
+from .detection import DiffusionAnomalyDetector
 from .forecasting import DiffusionForecaster
 from .imputation import DiffusionImputer
 from .networks import CSDINetwork, DilatedConvNetwork
@@ -8,6 +9,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CSDINetwork",
+    "DiffusionAnomalyDetector",
     "DiffusionForecaster",
     "DiffusionImputer",
     "DilatedConvNetwork",

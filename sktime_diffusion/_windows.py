@@ -264,6 +264,45 @@ def seasonal_period(index: pd.Index) -> int:
     return 1
 
 
+def default_window_length(index: pd.Index, longest: int, unknown: int = 32) -> int:
+    """Window length of the windowed estimators when the user gives none.
+
+    Parameters
+    ----------
+    index : pd.Index
+        Time index of (one series of) the data; its frequency gives the period.
+    longest : int
+        Length of the longest series; the window is never longer.
+    unknown : int
+        Length when the frequency is unknown or has no seasonal period.
+
+    Returns
+    -------
+    int
+        Two seasonal periods within [16, 96] (48 for hourly data), ``unknown`` without a
+        period, capped at ``longest`` and at least 2.
+    """
+    period = seasonal_period(index)
+    wanted = unknown if period == 1 else min(max(2 * period, 16), 96)
+    return int(max(2, min(wanted, longest)))
+
+
+def tiling_starts(n_timepoints: int, length: int, stride: int | None = None) -> np.ndarray:
+    """First rows of windows that cover a whole series.
+
+    Windows start every ``stride`` rows (default ``length``: side by side) from the
+    first row; the last one ends at the last row, so it may overlap the one before.
+    Empty when the series is shorter than ``length``.
+    """
+    if n_timepoints < length:
+        return np.empty(0, dtype=np.int64)
+    step = length if stride is None else max(1, int(stride))
+    starts = np.arange(0, n_timepoints - length + 1, step)
+    if starts[-1] != n_timepoints - length:
+        starts = np.append(starts, n_timepoints - length)
+    return starts
+
+
 def series_scaling(values: np.ndarray) -> WindowScaling:
     """Mean and standard deviation of each column of a whole series.
 

@@ -21,7 +21,7 @@ from ._diffusion import (
 from ._windows import (
     SeriesPiece,
     check_frame,
-    seasonal_period,
+    default_window_length,
     series_scaling,
     sliding_windows,
     split_series,
@@ -35,8 +35,6 @@ __all__ = ["DiffusionImputer"]
 MIN_OBSERVED_PER_COLUMN = 10
 #: most training windows cut from the data (a stride keeps larger data under it)
 _MAX_TRAINING_WINDOWS = 50_000
-#: window length when the index has no known frequency
-_DEFAULT_WINDOW = 32
 
 
 class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
@@ -192,10 +190,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
         if self.window_length is not None:
             return int(self.window_length)
-        period = seasonal_period(pieces[0].index)
-        wanted = _DEFAULT_WINDOW if period == 1 else min(max(2 * period, 16), 96)
         longest = max(len(piece.values) for piece in pieces)
-        return int(max(2, min(wanted, longest)))
+        return default_window_length(pieces[0].index, longest)
 
     def _training_windows(self, pieces: list[SeriesPiece]) -> WindowData:
         length = self.window_length_

@@ -6,9 +6,13 @@ The union of the cases is ``check_estimator(Estimator, raise_exceptions=True)``.
 import pytest
 from sktime.utils.estimator_checks import check_estimator, parametrize_with_checks
 
-from sktime_diffusion import DiffusionForecaster, DiffusionImputer
+from sktime_diffusion import (
+    DiffusionAnomalyDetector,
+    DiffusionForecaster,
+    DiffusionImputer,
+)
 
-ESTIMATORS = [DiffusionForecaster, DiffusionImputer]
+ESTIMATORS = [DiffusionForecaster, DiffusionImputer, DiffusionAnomalyDetector]
 
 
 @pytest.mark.slow

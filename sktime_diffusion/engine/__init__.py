@@ -5,7 +5,7 @@
 - :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
 - :mod:`.generate`: the batched sampling entry point;
 - :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
-- :mod:`.masks`: random training masks;
+- :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """
@@ -13,7 +13,7 @@
 from .device import resolve_device
 from .gaussian import GaussianDenoiser, conditional_gaussian
 from .generate import check_sampler, chunk_size, generate
-from .masks import MaskStrategy, draw_given_mask
+from .masks import MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .networks import NETWORKS, build_network
 from .samplers import SAMPLERS
@@ -39,6 +39,7 @@ __all__ = [
     "conditional_gaussian",
     "draw_given_mask",
     "generate",
+    "grating_hidden",
     "make_schedule",
     "resolve_device",
     "train_model",

@@ -2,8 +2,9 @@
 
 One network serves several tasks when it is trained on a mixture of mask patterns
 (DESIGN.md): entries hidden completely at random (imputation), contiguous gaps
-(imputation of drop-outs, anomaly slices), a hidden suffix (forecasting) and the missing
-pattern of another window in the batch (CSDI's "historical" strategy).
+(imputation of drop-outs), a hidden suffix (forecasting), the missing pattern of another
+window in the batch (CSDI's "historical" strategy) and "grating" masks that hide every
+other slice of the window across all features (anomaly scoring, as in ImDiffusion).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["MaskStrategy", "draw_given_mask"]
+__all__ = ["MaskStrategy", "draw_given_mask", "grating_hidden"]
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,18 @@ class MaskStrategy:
         Weight of "hide the last steps of every feature" (forecasting).
     historical : float
         Weight of "hide what another window of the batch misses, on top of random".
+    grating : float
+        Weight of "cut the window into ``n`` equal slices and hide every other one in
+        all features" (see :func:`grating_hidden`), with ``n`` drawn from
+        ``grating_slices`` and the phase (even or odd slices) at random.
     min_ratio, max_ratio : float
         Range of the hidden share for ``random``.
     suffix_length : int or None
         Hidden suffix length; ``None`` draws it uniformly in ``[1, length // 2]``.
     max_block_fraction : float
         Longest gap for ``block``, as a share of the window length.
+    grating_slices : tuple of int
+        Slice counts ``grating`` draws from, each >= 2.
     """
 
     random: float = 1.0
@@ -48,9 +55,11 @@ class MaskStrategy:
     max_ratio: float = 1.0
     suffix_length: int | None = None
     max_block_fraction: float = 0.5
+    grating: float = 0.0
+    grating_slices: tuple[int, ...] = (2, 4, 8)
 
     def __post_init__(self) -> None:
-        weights = (self.random, self.block, self.suffix, self.historical)
+        weights = (self.random, self.block, self.suffix, self.historical, self.grating)
         if min(weights) < 0 or sum(weights) <= 0:
             raise ValueError(
                 f"mask weights must be >= 0 with a positive sum, got {weights}"
@@ -65,6 +74,10 @@ class MaskStrategy:
         if not 0 < self.max_block_fraction <= 1:
             raise ValueError(
                 f"max_block_fraction must be in (0, 1], got {self.max_block_fraction}"
+            )
+        if not self.grating_slices or min(self.grating_slices) < 2:
+            raise ValueError(
+                f"grating_slices must be slice counts >= 2, got {self.grating_slices}"
             )
 
 
@@ -109,7 +122,49 @@ def _historical_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> T
     return _random_hidden(observed, strategy, generator) | ~observed[other]
 
 
-_PATTERNS = (_random_hidden, _block_hidden, _suffix_hidden, _historical_hidden)
+def grating_hidden(length: int, n_slices: Tensor, phase: Tensor) -> Tensor:
+    """Grating masks: hide every other one of ``n_slices`` equal slices of a window.
+
+    Step ``t`` of a window of ``length`` steps lies in slice ``t * n_slices // length``;
+    it is hidden when that slice's parity equals ``phase``. The masks of phase 0 and 1
+    for one slice count are complements: together they hide every step exactly once.
+
+    Parameters
+    ----------
+    length : int
+        Steps per window.
+    n_slices : torch.Tensor of shape (batch,), int
+        Slice count per window, between 2 and ``length``.
+    phase : torch.Tensor of shape (batch,), int
+        0 hides the even slices (the first one included), 1 the odd ones.
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, length), bool
+    """
+    steps = torch.arange(length, device=n_slices.device)
+    slice_of_step = (steps[None, :] * n_slices[:, None]) // length
+    return (slice_of_step % 2) == phase[:, None]
+
+
+def _grating_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
+    batch, _, length = observed.shape
+    counts = torch.tensor(strategy.grating_slices, device=observed.device).clamp(max=length)
+    pick = (
+        _uniform((batch, 2), generator, observed.device)
+        * torch.tensor([len(counts), 2], device=observed.device)
+    ).long()
+    hidden = grating_hidden(length, counts[pick[:, 0]], pick[:, 1])
+    return hidden[:, None, :].expand_as(observed)
+
+
+_PATTERNS = (
+    _random_hidden,
+    _block_hidden,
+    _suffix_hidden,
+    _historical_hidden,
+    _grating_hidden,
+)
 
 
 def draw_given_mask(
@@ -131,7 +186,13 @@ def draw_given_mask(
         entries keeps at least one target entry.
     """
     weights = torch.tensor(
-        [strategy.random, strategy.block, strategy.suffix, strategy.historical],
+        [
+            strategy.random,
+            strategy.block,
+            strategy.suffix,
+            strategy.historical,
+            strategy.grating,
+        ],
         device=observed.device,
     )
     choice = torch.multinomial(

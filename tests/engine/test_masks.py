@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from sktime_diffusion.engine import MaskStrategy, draw_given_mask
+from sktime_diffusion.engine import MaskStrategy, draw_given_mask, grating_hidden
 
 
 def _observed(batch=256, n_features=3, length=20, missing=0.2, seed=0):
@@ -16,7 +16,8 @@ def _observed(batch=256, n_features=3, length=20, missing=0.2, seed=0):
         MaskStrategy(random=0, block=1),
         MaskStrategy(random=0, suffix=1),
         MaskStrategy(random=0, historical=1),
-        MaskStrategy(random=1, block=1, suffix=1, historical=1),
+        MaskStrategy(random=0, grating=1),
+        MaskStrategy(random=1, block=1, suffix=1, historical=1, grating=1),
     ],
 )
 def test_given_is_a_subset_of_observed_and_leaves_targets(strategy):
@@ -78,3 +79,29 @@ def test_random_ratio_spans_its_range():
 def test_bad_mask_strategies_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MaskStrategy(**kwargs)
+
+
+def test_grating_phases_are_complements_that_hide_alternate_slices():
+    counts = torch.tensor([2, 4, 3])
+    even = grating_hidden(12, counts, torch.zeros(3, dtype=torch.long))
+    odd = grating_hidden(12, counts, torch.ones(3, dtype=torch.long))
+    assert torch.equal(even, ~odd)
+    assert even[0].tolist() == [True] * 6 + [False] * 6
+    assert even[1].tolist() == ([True] * 3 + [False] * 3) * 2
+    assert even[2].tolist() == [True] * 4 + [False] * 4 + [True] * 4
+
+
+def test_grating_training_masks_hide_whole_time_slices_of_every_feature():
+    observed = torch.ones(64, 3, 16, dtype=torch.bool)
+    strategy = MaskStrategy(random=0, grating=1, grating_slices=(2, 8))
+    given = draw_given_mask(observed, strategy, torch.Generator().manual_seed(0))
+    assert bool((given == given[:, :1]).all())  # same steps hidden in every feature
+    hidden_share = (~given[:, 0]).float().mean(dim=1)
+    assert bool(torch.allclose(hidden_share, torch.tensor(0.5)))
+    patterns = {tuple(row.tolist()) for row in given[:, 0]}
+    assert len(patterns) == 4  # two slice counts x two phases
+
+
+def test_grating_slices_must_be_at_least_two():
+    with pytest.raises(ValueError, match="grating_slices"):
+        MaskStrategy(grating=1, grating_slices=(1, 4))

@@ -1,0 +1,211 @@
+"""DiffusionAnomalyDetector: scores, labels, thresholds, pipelines, bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sktime.base import load
+from sktime.detection.compose import DetectorPipeline
+from sktime.transformations.series.detrend import Detrender
+
+from sktime_diffusion import DiffusionAnomalyDetector, DilatedConvNetwork
+
+TINY = {
+    "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+    "window_length": 12,
+    "training_steps": 20,
+    "n_samples": 4,
+    "n_sampling_steps": 3,
+    "random_state": 0,
+}
+
+
+def _seasonal(n=300, n_features=1, seed=0, period=24):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None]
+    phase = np.arange(n_features)[None, :]
+    values = np.sin(2 * np.pi * t / period + phase) + 0.1 * rng.standard_normal(
+        (n, n_features)
+    )
+    index = pd.date_range("2021-01-01", periods=n, freq="h")
+    return pd.DataFrame(values, index=index, columns=[f"x{i}" for i in range(n_features)])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    data = _seasonal()
+    return DiffusionAnomalyDetector(**TINY).fit(data.iloc[:200]), data.iloc[200:]
+
+
+def test_scores_have_one_finite_value_per_time_point(fitted):
+    detector, test = fitted
+    scores = detector.transform_scores(test)
+    assert list(scores.columns) == ["scores"]
+    assert scores.index.equals(test.index)
+    assert np.isfinite(scores.to_numpy()).all() and (scores.to_numpy() >= 0).all()
+
+
+def test_labels_and_points_agree_with_the_threshold(fitted):
+    detector, test = fitted
+    scores = detector.transform_scores(test)["scores"].to_numpy()
+    flagged = np.flatnonzero(scores > detector.threshold_)
+    assert detector.predict(test)["ilocs"].tolist() == flagged.tolist()
+    labels = detector.transform(test)
+    assert len(labels) == len(test)
+    assert np.flatnonzero(labels.to_numpy().ravel()).tolist() == flagged.tolist()
+
+
+def test_threshold_flags_about_the_contamination_share_of_the_fit_data():
+    data = _seasonal(n=400)
+    detector = DiffusionAnomalyDetector(**{**TINY, "contamination": 0.1}).fit(data)
+    share = np.mean(detector.fit_scores_ > detector.threshold_)
+    assert 0.05 <= share <= 0.1
+    assert detector.threshold_ == pytest.approx(np.quantile(detector.fit_scores_, 0.9))
+
+
+def test_anomaly_segments_are_runs_of_flagged_points(fitted):
+    detector, test = fitted
+    points = detector.predict(test)["ilocs"].tolist()
+    segments = detector.predict_anomaly_segments(test)["ilocs"]
+    covered = [i for interval in segments for i in range(interval.left, interval.right)]
+    assert covered == points
+    assert all(b.left > a.right for a, b in zip(segments, segments[1:], strict=False))
+
+
+def test_same_random_state_same_scores_and_clone_pickle_save_agree(fitted, tmp_path):
+    detector, test = fitted
+    expected = detector.transform_scores(test)
+    again = DiffusionAnomalyDetector(**TINY).fit(_seasonal().iloc[:200])
+    pd.testing.assert_frame_equal(again.transform_scores(test), expected)
+    pd.testing.assert_frame_equal(detector.transform_scores(test), expected)
+    restored = pickle.loads(pickle.dumps(detector))
+    pd.testing.assert_frame_equal(restored.transform_scores(test), expected)
+    detector.save(tmp_path / "detector")
+    loaded = load(str(tmp_path / "detector"))
+    pd.testing.assert_frame_equal(loaded.transform_scores(test), expected)
+    refit = clone(detector).fit(_seasonal().iloc[:200])
+    pd.testing.assert_frame_equal(refit.transform_scores(test), expected)
+
+
+def test_other_random_state_other_scores(fitted):
+    detector, test = fitted
+    other = DiffusionAnomalyDetector(**{**TINY, "random_state": 1})
+    other.fit(_seasonal().iloc[:200])
+    assert not np.allclose(
+        other.transform_scores(test).to_numpy(), detector.transform_scores(test)
+    )
+
+
+def test_works_after_a_transformer_in_a_pipeline():
+    data = _seasonal()["x0"] + np.linspace(0, 5, 300)
+    data.iloc[250] += 4
+    pipeline = Detrender() * DiffusionAnomalyDetector(**{**TINY, "training_steps": 100})
+    assert isinstance(pipeline, DetectorPipeline)
+    pipeline.fit(data.iloc[:200])
+    test = data.iloc[200:]
+    labels = pipeline.transform(test)
+    assert len(labels) == 100
+    # the same as detrending by hand, then detecting
+    detrender = Detrender().fit(data.iloc[:200])
+    alone = DiffusionAnomalyDetector(**{**TINY, "training_steps": 100})
+    alone.fit(detrender.transform(data.iloc[:200]))
+    expected = alone.predict(detrender.transform(test))
+    pd.testing.assert_frame_equal(pipeline.predict(test), expected)
+    assert 50 in expected["ilocs"].tolist()
+
+
+def test_multivariate_anomaly_in_one_feature_is_found():
+    data = _seasonal(n=500, n_features=3)
+    detector = DiffusionAnomalyDetector(**{**TINY, "training_steps": 150})
+    detector.fit(data.iloc[:300])
+    test = data.iloc[300:].copy()
+    test.iloc[77, 2] += 6
+    scores = detector.transform_scores(test)["scores"].to_numpy()
+    assert int(np.argmax(scores)) == 77
+
+
+def test_missing_values_score_nan_only_where_nothing_is_observed():
+    data = _seasonal(n=300, n_features=2)
+    data.iloc[50:55, 0] = np.nan
+    data.iloc[250:253] = np.nan
+    detector = DiffusionAnomalyDetector(**TINY).fit(data.iloc[:200])
+    scores = detector.transform_scores(data.iloc[200:])["scores"].to_numpy()
+    assert np.isnan(scores[50:53]).all()
+    assert np.isfinite(np.delete(scores, [50, 51, 52])).all()
+    assert not set(detector.predict(data.iloc[200:])["ilocs"]) & {50, 51, 52}
+
+
+@pytest.mark.slow
+def test_spike_level_shift_and_flat_line_score_above_the_normal_part():
+    data = _seasonal(n=1000)["x0"]
+    test = data.iloc[600:].copy()
+    test.iloc[100] += 2.5  # spike
+    test.iloc[200:230] += 1.5  # level shift
+    test.iloc[300:324] = test.iloc[300]  # sensor stuck for one period
+    detector = DiffusionAnomalyDetector(
+        network=DilatedConvNetwork(channels=32, n_layers=4),
+        training_steps=600,
+        random_state=0,
+    ).fit(data.iloc[:600])
+    scores = detector.transform_scores(test)["scores"].to_numpy()
+    normal = np.r_[scores[:95], scores[105:195], scores[235:295], scores[330:]]
+    assert scores[100] > 2 * normal.max()
+    assert scores[200:230].mean() > 2 * np.quantile(normal, 0.99)
+    assert scores[300:324].mean() > 2 * normal.mean()
+
+
+# ---------------------------------------------------------------------- bad input
+def test_series_shorter_than_a_window_is_refused(fitted):
+    detector, test = fitted
+    with pytest.raises(ValueError, match="at least window_length=12"):
+        detector.transform_scores(test.iloc[:11])
+    with pytest.raises(ValueError, match="at least window_length=12"):
+        DiffusionAnomalyDetector(**TINY).fit(test.iloc[:5])
+
+
+def test_inf_and_other_columns_are_refused(fitted):
+    detector, test = fitted
+    bad = test.copy()
+    bad.iloc[3, 0] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        detector.transform_scores(bad)
+    with pytest.raises(ValueError, match="fitted on columns"):
+        detector.predict(test.rename(columns={"x0": "other"}))
+
+
+def test_non_numeric_columns_are_refused():
+    data = _seasonal()
+    data["label"] = "a"
+    with pytest.raises((TypeError, ValueError), match="numeric|categorical"):
+        DiffusionAnomalyDetector(**TINY).fit(data)
+
+
+def test_predict_before_fit_is_refused():
+    with pytest.raises(Exception, match="not been fitted"):
+        DiffusionAnomalyDetector(**TINY).transform_scores(_seasonal())
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("contamination", 0.0, "contamination"),
+        ("contamination", 0.7, "contamination"),
+        ("grating_slices", (1, 4), "grating_slices"),
+        ("grating_slices", (), "grating_slices"),
+        ("n_samples", 1, "n_samples"),
+        ("window_length", 1, "window_length"),
+    ],
+)
+def test_bad_parameters_are_refused_at_fit(parameter, value, message):
+    detector = DiffusionAnomalyDetector(**{**TINY, parameter: value})
+    with pytest.raises(ValueError, match=message):
+        detector.fit(_seasonal())
+
+
+def test_column_without_observed_values_is_refused():
+    data = _seasonal(n_features=2)
+    data["x1"] = np.nan
+    with pytest.raises(ValueError, match="'x1'.*no observed value"):
+        DiffusionAnomalyDetector(**TINY).fit(data)
