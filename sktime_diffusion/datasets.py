@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["data_path", "load_ett", "make_sines"]
+__all__ = ["data_path", "load_ett", "load_nab", "load_nab_labels", "make_sines"]
 
 ENVIRONMENT_VARIABLE = "SKTIME_DIFFUSION_DATA"
 
@@ -61,6 +61,62 @@ def load_ett(
     freq = "h" if name.startswith("ETTh") else "15min"
     frame.index = pd.PeriodIndex(frame.pop("date"), freq=freq, name="date")
     return frame.astype(np.float64)
+
+
+def load_nab(name: str, data_dir: str | os.PathLike | None = None) -> pd.Series:
+    """Read one series of the Numenta Anomaly Benchmark (Lavin and Ahmad, 2015).
+
+    Parameters
+    ----------
+    name : str
+        Path of the file inside NAB's ``data/`` folder, as NAB's label files name it,
+        e.g. ``"realKnownCause/nyc_taxi.csv"``.
+    data_dir : path or None
+        Folder holding ``NAB/`` (with ``NAB/data/`` and ``NAB/labels/``); None uses
+        ``$SKTIME_DIFFUSION_DATA``.
+
+    Returns
+    -------
+    pd.Series
+        Float values named ``value`` with a ``DatetimeIndex`` named ``timestamp``
+        (regular for most files; its ``freq`` is set when pandas can infer it).
+    """
+    frame = pd.read_csv(
+        data_path(f"NAB/data/{name}", data_dir),
+        parse_dates=["timestamp"],
+        index_col="timestamp",
+    )
+    values = frame["value"].astype(np.float64)
+    freq = pd.infer_freq(values.index) if len(values) > 2 else None
+    if freq is not None:
+        values = values.asfreq(freq)
+    return values
+
+
+def load_nab_labels(
+    name: str, data_dir: str | os.PathLike | None = None
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """NAB's anomaly windows of one series (``labels/combined_windows.json``).
+
+    Parameters
+    ----------
+    name : str
+        As for :func:`load_nab`.
+    data_dir : path or None
+
+    Returns
+    -------
+    list of (start, end) timestamps
+        Both ends included, as NAB scores them.
+    """
+    import json
+
+    windows = json.loads(
+        data_path("NAB/labels/combined_windows.json", data_dir).read_text()
+    )
+    if name not in windows:
+        raise KeyError(f"NAB has no label windows for {name!r}")
+    return [(pd.Timestamp(start), pd.Timestamp(end)) for start, end in windows[name]]
 
 
 def make_sines(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_fan_chart", "plot_imputation"]
+__all__ = ["plot_anomalies", "plot_fan_chart", "plot_imputation"]
 
 
 def _pyplot():
@@ -178,3 +178,75 @@ def plot_imputation(
         hidden = np.where(missing, truth.reindex(frame.index).to_numpy(), np.nan)
         ax.plot(times, hidden, "o", color="tab:red", ms=3, label="hidden value")
     return _finish(ax, title)
+
+
+def plot_anomalies(
+    detector: Any,
+    X: pd.Series | pd.DataFrame,
+    column: Any = None,
+    true_windows: Sequence[tuple[Any, Any]] = (),
+    axes: Any = None,
+    title: str | None = None,
+):
+    """A series over its anomaly scores, with the flagged stretches shaded.
+
+    Parameters
+    ----------
+    detector : fitted DiffusionAnomalyDetector
+        Anything with ``transform_scores``, ``predict_anomaly_segments`` and
+        ``threshold_``.
+    X : pd.Series or pd.DataFrame
+        One series with the detector's columns.
+    column : column label, optional
+        Which column of a multivariate ``X`` to draw (the scores cover all columns).
+    true_windows : sequence of (start, end)
+        Known anomalous stretches (index values, both ends included), outlined in red.
+    axes : pair of matplotlib Axes, optional
+        Series axes and score axes; a new figure when None.
+    title : str, optional
+
+    Returns
+    -------
+    np.ndarray of two matplotlib Axes
+        The series (top) and the scores with the threshold (bottom).
+    """
+    plt = _pyplot()
+    frame = X.to_frame() if isinstance(X, pd.Series) else X
+    if isinstance(frame.index, pd.MultiIndex):
+        raise ValueError("plot_anomalies draws one series; select it from the panel first")
+    if column is None:
+        column = frame.columns[0]
+    if axes is None:
+        _, axes = plt.subplots(
+            2, 1, figsize=(10, 5), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+        )
+    series_ax, score_ax = axes
+    times = _as_timestamps(frame.index)
+    scores = detector.transform_scores(frame).iloc[:, 0].to_numpy()
+    series_ax.plot(times, frame[column].to_numpy(), color="black", lw=0.8, label=column)
+    score_ax.plot(times, scores, color="tab:blue", lw=0.8, label="anomaly score")
+    score_ax.axhline(
+        detector.threshold_, color="tab:orange", ls="--", lw=1, label="threshold"
+    )
+    for number, segment in enumerate(detector.predict_anomaly_segments(frame)["ilocs"]):
+        for ax in axes:
+            ax.axvspan(
+                times[segment.left],
+                times[segment.right - 1],
+                color="tab:orange",
+                alpha=0.3,
+                lw=2,
+                label="flagged" if number == 0 and ax is series_ax else None,
+            )
+    for number, (start, end) in enumerate(true_windows):
+        series_ax.axvspan(
+            _as_timestamps(pd.Index([start]))[0],
+            _as_timestamps(pd.Index([end]))[0],
+            fill=False,
+            edgecolor="tab:red",
+            lw=1.5,
+            label="labelled anomaly" if number == 0 else None,
+        )
+    _finish(series_ax, title)
+    _finish(score_ax, None)
+    return np.asarray(axes)

@@ -3,10 +3,12 @@ import pytest
 from scipy import stats
 
 from sktime_diffusion.metrics import (
+    best_f1,
     crps_from_quantiles,
     crps_from_samples,
     interval_coverage,
     pinball_loss,
+    point_adjusted_scores,
 )
 
 
@@ -47,3 +49,27 @@ def test_interval_coverage_counts_inside_points():
     assert (
         interval_coverage(np.zeros(4), np.ones(4), np.array([0.5, 1.0, 2.0, -1.0])) == 0.5
     )
+
+
+def test_best_f1_of_perfect_and_of_inverted_scores():
+    labels = np.array([0, 0, 1, 1, 0, 0, 0, 0])
+    assert best_f1(labels, labels * 5.0) == 1.0
+    # inverted scores: the best threshold flags everything, F1 = 2 * (2/8) / (1 + 2/8)
+    assert best_f1(labels, -labels * 5.0) == pytest.approx(0.4)
+    assert best_f1(np.zeros(4), np.arange(4.0)) == 0.0
+
+
+def test_point_adjustment_gives_each_segment_its_highest_score():
+    labels = np.array([0, 1, 1, 1, 0, 1, 1, 0])
+    scores = np.array([0.5, 0.1, 0.9, 0.2, 0.3, 0.0, 0.4, 0.8])
+    adjusted = point_adjusted_scores(labels, scores)
+    np.testing.assert_array_equal(adjusted, [0.5, 0.9, 0.9, 0.9, 0.3, 0.4, 0.4, 0.8])
+
+
+def test_point_adjustment_inflates_random_scores_on_long_segments():
+    rng = np.random.default_rng(0)
+    labels = np.zeros(5000, dtype=bool)
+    labels[1000:1400] = labels[3000:3300] = True
+    scores = rng.random(5000)
+    assert best_f1(labels, scores) < 0.3
+    assert best_f1(labels, point_adjusted_scores(labels, scores)) > 0.9

@@ -1,11 +1,17 @@
 """The plots draw what they promise: bands, medians, observed values."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sktime.datasets import load_airline
 
-from sktime_diffusion import DiffusionForecaster, DiffusionImputer, DilatedConvNetwork
-from sktime_diffusion.plotting import plot_fan_chart, plot_imputation
+from sktime_diffusion import (
+    DiffusionAnomalyDetector,
+    DiffusionForecaster,
+    DiffusionImputer,
+    DilatedConvNetwork,
+)
+from sktime_diffusion.plotting import plot_anomalies, plot_fan_chart, plot_imputation
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -63,3 +69,29 @@ def test_imputation_plot_asks_for_one_series_and_column():
     frame = y.to_frame().assign(other=y.to_numpy())
     with pytest.raises(ValueError, match="column"):
         plot_imputation(imputer, frame)
+
+
+def test_anomaly_plot_shades_the_flagged_stretches_and_draws_the_threshold():
+    rng = np.random.default_rng(0)
+    y = pd.Series(np.sin(np.arange(240) / 3) + 0.1 * rng.standard_normal(240))
+    y.iloc[200] += 5
+    detector = DiffusionAnomalyDetector(
+        network=DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+        window_length=12,
+        training_steps=30,
+        n_samples=4,
+        n_sampling_steps=3,
+        contamination=0.05,
+        random_state=0,
+    ).fit(y.iloc[:160])
+    series_ax, score_ax = plot_anomalies(detector, y.iloc[160:], true_windows=[(198, 202)])
+    n_segments = len(detector.predict_anomaly_segments(y.iloc[160:]))
+    assert n_segments > 0
+    assert len(series_ax.patches) == n_segments + 1  # flagged + one labelled window
+    assert len(score_ax.patches) == n_segments
+    threshold_line = [line for line in score_ax.lines if line.get_label() == "threshold"]
+    assert threshold_line[0].get_ydata()[0] == detector.threshold_
+    np.testing.assert_allclose(
+        score_ax.lines[0].get_ydata(), detector.transform_scores(y.iloc[160:]).iloc[:, 0]
+    )
+    matplotlib.pyplot.close("all")
