@@ -2,6 +2,7 @@
 
 from .detection import DiffusionAnomalyDetector
 from .forecasting import DiffusionForecaster
+from .generation import DiffusionGenerator
 from .imputation import DiffusionImputer
 from .networks import CSDINetwork, DilatedConvNetwork
 
@@ -11,6 +12,7 @@ __all__ = [
     "CSDINetwork",
     "DiffusionAnomalyDetector",
     "DiffusionForecaster",
+    "DiffusionGenerator",
     "DiffusionImputer",
     "DilatedConvNetwork",
     "__version__",

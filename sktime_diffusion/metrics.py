@@ -1,9 +1,10 @@
-"""Scores of probabilistic predictions and of anomaly scores.
+"""Scores of probabilistic predictions, of anomaly scores and of synthetic series.
 
-CRPS, pinball loss and interval coverage for samples and quantiles; best F1 of anomaly
-scores, with and without point adjustment. One implementation each, shared by the tests
-and every benchmark. All functions take numpy arrays; the probabilistic ones broadcast
-over leading axes.
+CRPS, energy score, pinball loss and interval coverage for samples and quantiles; best
+F1 of anomaly scores, with and without point adjustment; for synthetic series, TimeGAN's
+discriminative and predictive scores and distances between marginal distributions and
+autocorrelations. One implementation each, shared by the tests and every benchmark. All
+functions take numpy arrays; windows of series are ``(n, length, n_features)`` arrays.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ __all__ = [
     "interval_coverage",
     "best_f1",
     "point_adjusted_scores",
+    "energy_score",
+    "discriminative_score",
+    "predictive_score",
+    "marginal_distance",
+    "autocorrelation_distance",
 ]
 
 
@@ -152,3 +158,164 @@ def point_adjusted_scores(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
     ):
         adjusted[start:end] = adjusted[start:end].max()
     return adjusted
+
+
+def energy_score(samples: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Energy score of multivariate samples: ``E||X - y|| - E||X - X'|| / 2``.
+
+    The multivariate CRPS (Gneiting and Raftery, 2007); for one dimension it equals
+    :func:`crps_from_samples`. Lower is better.
+
+    Parameters
+    ----------
+    samples : np.ndarray of shape (n_samples, ..., d)
+        Sample vectors (e.g. whole sample paths, flattened) along the first axis.
+    observed : np.ndarray of shape (..., d)
+
+    Returns
+    -------
+    np.ndarray of shape (...)
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    observed = np.asarray(observed, dtype=np.float64)
+    to_truth = np.linalg.norm(samples - observed[None], axis=-1).mean(axis=0)
+    pairs = np.linalg.norm(samples[:, None] - samples[None, :], axis=-1)
+    return to_truth - 0.5 * pairs.mean(axis=(0, 1))
+
+
+def _check_windows(real: np.ndarray, synthetic: np.ndarray) -> tuple[np.ndarray, ...]:
+    real = np.asarray(real, dtype=np.float64)
+    synthetic = np.asarray(synthetic, dtype=np.float64)
+    if real.ndim != 3 or synthetic.ndim != 3 or real.shape[1:] != synthetic.shape[1:]:
+        raise ValueError(
+            "real and synthetic must be arrays of windows (n, length, n_features) of "
+            f"the same length and features, got {real.shape} and {synthetic.shape}"
+        )
+    if np.isnan(real).any() or np.isnan(synthetic).any():
+        raise ValueError("real and synthetic windows must not contain NaN")
+    return real, synthetic
+
+
+def discriminative_score(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    iterations: int = 2000,
+    random_state: int = 0,
+) -> float:
+    """TimeGAN's discriminative score: ``|accuracy - 0.5|`` of a real-vs-synthetic GRU.
+
+    A one-layer GRU (hidden size half the number of features) is trained for
+    ``iterations`` Adam steps on 80% of the windows of both sets and tested on the other
+    20%. 0 means the classifier cannot tell them apart; 0.5 that it always can.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+    iterations : int, default=2000
+        As in TimeGAN.
+    random_state : int, default=0
+        Seeds the split, the classifier's weights and its batches.
+
+    Returns
+    -------
+    float in [0, 0.5]
+    """
+    from ._sequence_models import train_classifier_accuracy
+
+    real, synthetic = _check_windows(real, synthetic)
+    accuracy = train_classifier_accuracy(real, synthetic, iterations, random_state)
+    return abs(accuracy - 0.5)
+
+
+def predictive_score(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    iterations: int = 5000,
+    random_state: int = 0,
+) -> float:
+    """TimeGAN's predictive score: train on synthetic, test on real (MAE).
+
+    A one-layer GRU learns, on the synthetic windows, to predict the last feature one
+    step ahead from the other features; its mean absolute error on the real windows is
+    the score. ``predictive_score(real, real)`` is the floor to compare with.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+    iterations : int, default=5000
+        As in TimeGAN.
+    random_state : int, default=0
+
+    Returns
+    -------
+    float
+    """
+    from ._sequence_models import train_next_step_mae
+
+    real, synthetic = _check_windows(real, synthetic)
+    return train_next_step_mae(synthetic, real, iterations, random_state)
+
+
+def marginal_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
+    """Mean over features of the Wasserstein-1 distance between marginal distributions.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+        All values of a feature, over windows and steps, form its marginal.
+
+    Returns
+    -------
+    float
+        In the data's units; 0 for identical distributions.
+    """
+    from scipy.stats import wasserstein_distance
+
+    real, synthetic = _check_windows(real, synthetic)
+    return float(
+        np.mean(
+            [
+                wasserstein_distance(real[..., f].ravel(), synthetic[..., f].ravel())
+                for f in range(real.shape[-1])
+            ]
+        )
+    )
+
+
+def _mean_autocorrelation(windows: np.ndarray, max_lag: int) -> np.ndarray:
+    """Autocorrelation at lags 1..max_lag per feature, averaged over the windows."""
+    centred = windows - windows.mean(axis=1, keepdims=True)
+    variance = (centred**2).sum(axis=1)
+    lags = []
+    for lag in range(1, max_lag + 1):
+        covariance = (centred[:, lag:] * centred[:, :-lag]).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lags.append(np.where(variance > 0, covariance / variance, 0.0))
+    return np.stack(lags, axis=1).mean(axis=0)  # (max_lag, n_features)
+
+
+def autocorrelation_distance(
+    real: np.ndarray, synthetic: np.ndarray, max_lag: int | None = None
+) -> float:
+    """Mean absolute difference of the average autocorrelation, lags 1..max_lag.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+    max_lag : int or None
+        Default: a quarter of the window length (at least 1).
+
+    Returns
+    -------
+    float in [0, 2]
+    """
+    real, synthetic = _check_windows(real, synthetic)
+    length = real.shape[1]
+    max_lag = max(1, length // 4) if max_lag is None else int(max_lag)
+    if not 1 <= max_lag < length:
+        raise ValueError(f"max_lag must be in [1, {length - 1}], got {max_lag}")
+    return float(
+        np.abs(
+            _mean_autocorrelation(real, max_lag) - _mean_autocorrelation(synthetic, max_lag)
+        ).mean()
+    )

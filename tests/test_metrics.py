@@ -3,12 +3,17 @@ import pytest
 from scipy import stats
 
 from sktime_diffusion.metrics import (
+    autocorrelation_distance,
     best_f1,
     crps_from_quantiles,
     crps_from_samples,
+    discriminative_score,
+    energy_score,
     interval_coverage,
+    marginal_distance,
     pinball_loss,
     point_adjusted_scores,
+    predictive_score,
 )
 
 
@@ -73,3 +78,76 @@ def test_point_adjustment_inflates_random_scores_on_long_segments():
     scores = rng.random(5000)
     assert best_f1(labels, scores) < 0.3
     assert best_f1(labels, point_adjusted_scores(labels, scores)) > 0.9
+
+
+# ------------------------------------------------------------- synthetic series
+def _sines(n, length=24, n_features=3, seed=0, noise=0.05):
+    rng = np.random.default_rng(seed)
+    frequency = rng.uniform(0.1, 0.3, size=(n, 1, n_features))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1, n_features))
+    t = np.arange(length)[None, :, None]
+    return np.sin(frequency * t + phase) + noise * rng.standard_normal(
+        (n, length, n_features)
+    )
+
+
+def test_energy_score_in_one_dimension_is_the_crps():
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(200, 4, 1))
+    observed = rng.normal(size=(4, 1))
+    np.testing.assert_allclose(
+        energy_score(samples, observed), crps_from_samples(samples[..., 0], observed[:, 0])
+    )
+
+
+def test_energy_score_prefers_the_true_distribution():
+    rng = np.random.default_rng(1)
+    observed = rng.normal(size=(300, 5))
+    right = rng.normal(size=(100, 300, 5))
+    shifted = rng.normal(loc=1.0, size=(100, 300, 5))
+    assert energy_score(right, observed).mean() < energy_score(shifted, observed).mean()
+
+
+@pytest.mark.slow
+def test_discriminative_score_real_vs_real_is_small_and_real_vs_noise_is_large():
+    real = _sines(300, length=12, n_features=6, seed=0)
+    other_real = _sines(300, length=12, n_features=6, seed=1)
+    noise = np.random.default_rng(2).uniform(-1, 1, size=real.shape)
+    assert discriminative_score(real, other_real, iterations=800) < 0.1
+    assert discriminative_score(real, noise, iterations=800) > 0.25
+
+
+def test_discriminative_score_is_seeded():
+    real, noise = _sines(50, length=8), np.random.default_rng(2).normal(size=(50, 8, 3))
+    first = discriminative_score(real, noise, iterations=20, random_state=3)
+    assert discriminative_score(real, noise, iterations=20, random_state=3) == first
+
+
+@pytest.mark.slow
+def test_predictive_score_is_lower_when_trained_on_data_like_the_real():
+    def lagged(seed):  # the last feature is the first one, one step earlier
+        sines = _sines(300, length=13, n_features=2, seed=seed)
+        return np.concatenate([sines[:, 1:], sines[:, :-1, :1]], axis=2)
+
+    real, other_real = lagged(0), lagged(1)
+    noise = np.random.default_rng(2).uniform(-1, 1, size=real.shape)
+    floor = predictive_score(real, other_real, iterations=1000)
+    assert floor < 0.5 * predictive_score(real, noise, iterations=1000)
+
+
+def test_marginal_distance_of_a_shift_is_the_shift():
+    real = _sines(200)
+    assert marginal_distance(real, real) == 0.0
+    assert marginal_distance(real, real + 0.3) == pytest.approx(0.3)
+
+
+def test_autocorrelation_distance_separates_smooth_series_from_white_noise():
+    real = _sines(200)
+    noise = np.random.default_rng(3).normal(size=real.shape)
+    assert autocorrelation_distance(real, _sines(200, seed=5)) < 0.05
+    assert autocorrelation_distance(real, noise) > 0.3
+
+
+def test_window_metrics_refuse_mismatched_shapes():
+    with pytest.raises(ValueError, match="same length and features"):
+        marginal_distance(_sines(10), _sines(10, length=12))

@@ -4,7 +4,8 @@ One network serves several tasks when it is trained on a mixture of mask pattern
 (DESIGN.md): entries hidden completely at random (imputation), contiguous gaps
 (imputation of drop-outs), a hidden suffix (forecasting), the missing pattern of another
 window in the batch (CSDI's "historical" strategy) and "grating" masks that hide every
-other slice of the window across all features (anomaly scoring, as in ImDiffusion).
+other slice of the window across all features (anomaly scoring, as in ImDiffusion), and
+windows with nothing given at all (unconditional generation).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class MaskStrategy:
         Weight of "cut the window into ``n`` equal slices and hide every other one in
         all features" (see :func:`grating_hidden`), with ``n`` drawn from
         ``grating_slices`` and the phase (even or odd slices) at random.
+    unconditional : float
+        Weight of "hide everything": the model learns to generate whole windows.
     min_ratio, max_ratio : float
         Range of the hidden share for ``random``.
     suffix_length : int or None
@@ -57,9 +60,17 @@ class MaskStrategy:
     max_block_fraction: float = 0.5
     grating: float = 0.0
     grating_slices: tuple[int, ...] = (2, 4, 8)
+    unconditional: float = 0.0
 
     def __post_init__(self) -> None:
-        weights = (self.random, self.block, self.suffix, self.historical, self.grating)
+        weights = (
+            self.random,
+            self.block,
+            self.suffix,
+            self.historical,
+            self.grating,
+            self.unconditional,
+        )
         if min(weights) < 0 or sum(weights) <= 0:
             raise ValueError(
                 f"mask weights must be >= 0 with a positive sum, got {weights}"
@@ -158,12 +169,17 @@ def _grating_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tens
     return hidden[:, None, :].expand_as(observed)
 
 
+def _everything_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
+    return torch.ones_like(observed)
+
+
 _PATTERNS = (
     _random_hidden,
     _block_hidden,
     _suffix_hidden,
     _historical_hidden,
     _grating_hidden,
+    _everything_hidden,
 )
 
 
@@ -192,6 +208,7 @@ def draw_given_mask(
             strategy.suffix,
             strategy.historical,
             strategy.grating,
+            strategy.unconditional,
         ],
         device=observed.device,
     )

@@ -17,6 +17,7 @@ def _observed(batch=256, n_features=3, length=20, missing=0.2, seed=0):
         MaskStrategy(random=0, suffix=1),
         MaskStrategy(random=0, historical=1),
         MaskStrategy(random=0, grating=1),
+        MaskStrategy(random=0, unconditional=1),
         MaskStrategy(random=1, block=1, suffix=1, historical=1, grating=1),
     ],
 )
@@ -105,3 +106,10 @@ def test_grating_training_masks_hide_whole_time_slices_of_every_feature():
 def test_grating_slices_must_be_at_least_two():
     with pytest.raises(ValueError, match="grating_slices"):
         MaskStrategy(grating=1, grating_slices=(1, 4))
+
+
+def test_unconditional_windows_are_given_nothing():
+    observed = _observed()
+    strategy = MaskStrategy(random=0, unconditional=1)
+    given = draw_given_mask(observed, strategy, torch.Generator().manual_seed(0))
+    assert not bool(given.any())

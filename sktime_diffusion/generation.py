@@ -1,0 +1,355 @@
+"""DiffusionGenerator: synthetic series from a diffusion model, free or conditioned."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sktime.base import BaseEstimator
+
+from ._diffusion import (
+    ENGINE_PARAMETERS_DOC,
+    DiffusionEngineMixin,
+    make_condition,
+    seed_from,
+    window_data,
+)
+from ._windows import (
+    SeriesPiece,
+    as_frame,
+    check_frame,
+    default_window_length,
+    series_scaling,
+    sliding_windows,
+    split_series,
+    tiling_starts,
+)
+from .engine import MaskStrategy
+
+__all__ = ["DiffusionGenerator"]
+
+#: most training windows cut from the data (a stride keeps larger data under it)
+_MAX_TRAINING_WINDOWS = 50_000
+#: longest output, in windows: longer series are generated block by block
+MAX_LENGTH_IN_WINDOWS = 1000
+
+
+class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
+    """Synthetic time series drawn from a diffusion model of the training data.
+
+    ``fit`` learns the distribution of windows of ``window_length`` steps of one series
+    or a panel (windows slide over every series; all series share one model).
+    ``sample`` draws new series in the format of the training data: unconditionally,
+    or conditioned on a ``context`` whose observed entries every sample keeps (a
+    prefix, or any partly observed window: NaN marks what to generate).
+
+    Series longer than the window are generated block by block: the first window is
+    drawn whole, and each next window, half a window further on, is drawn given the
+    half it shares with what is already generated (the last window ends at the last
+    step), so each sample is one continuous series. All samples of a block are drawn in
+    one batch.
+
+    Parameters
+    ----------
+    window_length : int or None, default=None
+        Steps per window. None: the length of the series for a panel of equal-length
+        series (as in TimeGAN's windows), otherwise two seasonal periods within [16, 96]
+        (32 when the frequency is unknown), never longer than the shortest series.
+    {engine_parameters}
+
+    Attributes
+    ----------
+    model_ : sktime_diffusion.engine.DiffusionModel
+        The trained network with its schedule.
+    window_length_ : int
+        Window length in use; ``sample`` returns this many steps by default.
+    columns_ : pd.Index
+        Columns (features) of the training data.
+    scaling_ : WindowScaling
+        Mean and standard deviation per column of the training data.
+    training_history_ : sktime_diffusion.engine.TrainingHistory
+        Losses of training.
+
+    Examples
+    --------
+    >>> from sktime_diffusion import DiffusionGenerator
+    >>> from sktime_diffusion.datasets import make_sines
+    >>> real = make_sines(n_series=64, length=24, n_features=2, random_state=0)
+    >>> generator = DiffusionGenerator(training_steps=50, random_state=0).fit(real)
+    >>> synthetic = generator.sample(10)
+    >>> synthetic.shape
+    (240, 2)
+    """
+
+    _tags = {
+        "authors": ["sktime-diffusion developers"],
+        "maintainers": ["sktime-diffusion developers"],
+        "python_dependencies": ["torch"],
+        "object_type": "estimator",
+        "capability:multivariate": True,
+        "capability:missing_values": True,
+        "capability:random_state": True,
+        "property:randomness": "derandomized",
+    }
+
+    def __init__(
+        self,
+        window_length: int | None = None,
+        network: Any = None,
+        schedule: str = "cosine",
+        n_diffusion_steps: int = 50,
+        parameterisation: str = "v",
+        sampler: str = "dpm_solver",
+        n_sampling_steps: int = 20,
+        training_steps: int | None = None,
+        max_time: float | None = None,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.0,
+        patience: int | None = None,
+        device: str = "auto",
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        self.window_length = window_length
+        self._set_engine_parameters(locals())
+        super().__init__()
+
+    # ================================================================== training
+    def fit(self, X) -> DiffusionGenerator:
+        """Learn the distribution of windows of ``X``.
+
+        Parameters
+        ----------
+        X : pd.Series, pd.DataFrame or np.ndarray
+            One series, a panel (row MultiIndex, sktime's ``pd-multiindex``), or a 3D
+            array of shape (n_instances, n_features, n_timepoints) (``numpy3D``).
+
+        Returns
+        -------
+        self
+        """
+        self._check_engine_parameters()
+        owner = type(self).__name__
+        window = self.window_length
+        if window is not None and (
+            isinstance(window, bool) or not isinstance(window, Integral) or window < 2
+        ):
+            raise ValueError(f"{owner}: window_length must be an integer >= 2 or None")
+        frame, self.input_kind_ = _as_panel_frame(X, owner)
+        frame = check_frame(frame, owner, "X")
+        pieces = split_series(frame)
+        shortest = min(len(piece.values) for piece in pieces)
+        self.window_length_ = self._choose_window(pieces, shortest)
+        if shortest < self.window_length_:
+            raise ValueError(
+                f"{owner}: every series needs at least window_length="
+                f"{self.window_length_} time points, the shortest has {shortest}"
+            )
+        self.columns_ = frame.columns.copy()
+        self.time_index_name_ = pieces[0].index.name
+        self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
+        self.seed_ = seed_from(self.random_state)
+        windows = self._training_windows(pieces)
+        self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
+        masks = MaskStrategy(random=0.2, suffix=0.2, unconditional=0.6, max_ratio=1.0)
+        self.training_history_ = self._train(
+            self.model_, window_data(windows), masks, self.seed_
+        )
+        self._is_fitted = True
+        return self
+
+    def _choose_window(self, pieces: list[SeriesPiece], shortest: int) -> int:
+        if self.window_length is not None:
+            return int(self.window_length)
+        lengths = {len(piece.values) for piece in pieces}
+        if len(pieces) > 1 and len(lengths) == 1:
+            return int(max(2, shortest))
+        return default_window_length(pieces[0].index, shortest)
+
+    def _training_windows(self, pieces: list[SeriesPiece]) -> np.ndarray:
+        length = self.window_length_
+        scaled = [self.scaling_.apply(piece.values.T[None])[0] for piece in pieces]
+        n_possible = sum(z.shape[1] - length + 1 for z in scaled)
+        stride = max(1, math.ceil(n_possible / _MAX_TRAINING_WINDOWS))
+        windows = np.concatenate([sliding_windows(z.T, length, stride) for z in scaled])
+        return windows[(~np.isnan(windows)).any(axis=(1, 2))]
+
+    # ================================================================== sampling
+    def sample(
+        self, n_samples: int = 1, length: int | None = None, context: Any = None
+    ) -> pd.DataFrame | np.ndarray:
+        """Draw synthetic series.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of series.
+        length : int or None
+            Steps per series; None means ``window_length_`` (or the context's length
+            if that is longer). At most ``1000 * window_length_``.
+        context : pd.Series, pd.DataFrame, np.ndarray or None
+            Values every sample keeps: a frame (or 2D array of shape (n_timepoints,
+            n_features)) with the training columns whose rows are the first steps of
+            each sample; NaN entries are generated. None draws freely.
+
+        Returns
+        -------
+        pd.DataFrame or np.ndarray
+            In the training data's format: a panel (row MultiIndex ``(instance,
+            time)``, time 0, 1, ...) for pandas training data, an array of shape
+            (n_samples, n_features, length) for ``numpy3D`` training data.
+        """
+        self.check_is_fitted()
+        owner = type(self).__name__
+        n_samples = self._check_n_samples(n_samples)
+        known = self._context_values(context)
+        if length is None:
+            length = max(self.window_length_, known.shape[1])
+        if isinstance(length, bool) or not isinstance(length, Integral) or length < 1:
+            raise ValueError(f"{owner}: length must be a positive integer, got {length!r}")
+        longest = MAX_LENGTH_IN_WINDOWS * self.window_length_
+        if length > longest:
+            raise ValueError(
+                f"{owner}: length {length} is larger than supported ({longest} = 1000 "
+                f"windows of {self.window_length_})"
+            )
+        if known.shape[1] > length:
+            raise ValueError(
+                f"{owner}: the context has {known.shape[1]} steps, more than "
+                f"length={length}"
+            )
+        paths = self._generate(known, int(length), n_samples)
+        return self._as_output(paths)
+
+    def _context_values(self, context: Any) -> np.ndarray:
+        """The context in the data's units, shape (n_features, n_steps); empty if None."""
+        owner = type(self).__name__
+        n_features = len(self.columns_)
+        if context is None:
+            return np.empty((n_features, 0))
+        if isinstance(context, np.ndarray):
+            if context.ndim != 2 or context.shape[1] != n_features:
+                raise ValueError(
+                    f"{owner}: a context array needs shape (n_timepoints, {n_features}), "
+                    f"got {context.shape}"
+                )
+            context = pd.DataFrame(context, columns=self.columns_)
+        if not isinstance(context, pd.Series | pd.DataFrame):
+            raise TypeError(
+                f"{owner}: context must be a pd.Series, pd.DataFrame or 2D array, "
+                f"got {type(context).__name__}"
+            )
+        frame = check_frame(context, owner, "context")
+        if list(frame.columns) != list(self.columns_) and not (
+            isinstance(context, pd.Series) and n_features == 1
+        ):
+            raise ValueError(
+                f"{owner} was fitted on columns {list(self.columns_)}, "
+                f"got a context with columns {list(frame.columns)}"
+            )
+        return frame.to_numpy(np.float64, na_value=np.nan).T
+
+    def _generate(self, known: np.ndarray, length: int, n_samples: int) -> np.ndarray:
+        """Block-by-block generation (see the class docstring).
+
+        Returns
+        -------
+        np.ndarray of shape (n_samples, n_features, length), in the data's units;
+            observed entries of ``known`` are returned exactly.
+        """
+        window = self.window_length_
+        n_features = len(self.columns_)
+        span = max(window, length)
+        paths = np.full((n_samples, n_features, span), np.nan)
+        paths[:, :, : known.shape[1]] = self.scaling_.apply(known[None])[0]
+        starts = tiling_starts(span, window, stride=max(1, window // 2))
+        for block, start in enumerate(starts):
+            current = paths[:, :, start : start + window]
+            if not np.isnan(current).any():
+                continue
+            given = ~np.isnan(current)
+            draws = self._draw(
+                self.model_, make_condition(current, given), 1, self.seed_ + 1 + block
+            )[:, 0]
+            paths[:, :, start : start + window] = np.where(given, current, draws)
+        paths = self.scaling_.invert(paths[:, None, :, :length])[:, 0]
+        kept = ~np.isnan(known)
+        paths[:, :, : known.shape[1]][:, kept] = known[kept]
+        return paths
+
+    def _as_output(self, paths: np.ndarray) -> pd.DataFrame | np.ndarray:
+        if self.input_kind_ == "numpy3D":
+            return paths
+        n_samples, n_features, length = paths.shape
+        index = pd.MultiIndex.from_product(
+            [range(n_samples), range(length)],
+            names=["instance", self.time_index_name_ or "time"],
+        )
+        return pd.DataFrame(
+            paths.transpose(0, 2, 1).reshape(-1, n_features),
+            index=index,
+            columns=self.columns_,
+        )
+
+    # ================================================================== testing
+    @classmethod
+    def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
+        """Tiny, fast configurations covering both networks and several samplers."""
+        from .networks import CSDINetwork, DilatedConvNetwork
+
+        return [
+            {
+                "network": DilatedConvNetwork(
+                    channels=8, n_layers=2, time_embedding_dim=16
+                ),
+                "window_length": 8,
+                "training_steps": 5,
+                "n_sampling_steps": 3,
+                "batch_size": 16,
+            },
+            {
+                "network": CSDINetwork(
+                    channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
+                ),
+                "schedule": "quadratic",
+                "sampler": "ddim",
+                "parameterisation": "epsilon",
+                "training_steps": 5,
+                "n_sampling_steps": 3,
+            },
+        ]
+
+
+DiffusionGenerator.__doc__ = DiffusionGenerator.__doc__.replace(
+    "{engine_parameters}", ENGINE_PARAMETERS_DOC
+)
+
+
+def _as_panel_frame(X: Any, owner: str) -> tuple[pd.DataFrame, str]:
+    """Training data as a frame, and which format ``sample`` returns."""
+    if isinstance(X, np.ndarray):
+        if X.ndim != 3:
+            raise ValueError(
+                f"{owner}: a numpy X needs shape (n_instances, n_features, "
+                f"n_timepoints), got {X.shape}"
+            )
+        n_instances, n_features, length = X.shape
+        index = pd.MultiIndex.from_product(
+            [range(n_instances), range(length)], names=["instance", "time"]
+        )
+        frame = pd.DataFrame(
+            X.transpose(0, 2, 1).reshape(-1, n_features),
+            index=index,
+            columns=[f"feature_{i}" for i in range(n_features)],
+        )
+        return frame, "numpy3D"
+    if isinstance(X, pd.Series | pd.DataFrame):
+        return as_frame(X), "pandas"
+    raise TypeError(
+        f"{owner}: X must be a pd.Series, pd.DataFrame (panels with a row MultiIndex) "
+        f"or a 3D numpy array, got {type(X).__name__}"
+    )

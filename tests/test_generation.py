@@ -1,0 +1,164 @@
+"""DiffusionGenerator: formats, context, long series, reproducibility, bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sktime.base import load
+
+from sktime_diffusion import DiffusionGenerator, DilatedConvNetwork
+from sktime_diffusion.datasets import make_sines
+from sktime_diffusion.metrics import autocorrelation_distance
+
+TINY = {
+    "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+    "training_steps": 10,
+    "n_sampling_steps": 3,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return make_sines(n_series=32, length=16, n_features=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(panel):
+    return DiffusionGenerator(**TINY).fit(panel)
+
+
+def test_a_panel_gives_a_panel_of_series_of_the_training_length(fitted, panel):
+    assert fitted.window_length_ == 16
+    synthetic = fitted.sample(5)
+    assert synthetic.shape == (5 * 16, 2)
+    assert list(synthetic.columns) == list(panel.columns)
+    assert synthetic.index.names == ["instance", "time"]
+    assert synthetic.index.get_level_values(0).unique().tolist() == list(range(5))
+    assert np.isfinite(synthetic.to_numpy()).all()
+
+
+def test_numpy3d_in_numpy3d_out():
+    data = np.random.default_rng(0).normal(size=(20, 3, 12))
+    generator = DiffusionGenerator(**TINY).fit(data)
+    assert generator.sample(4).shape == (4, 3, 12)
+    assert generator.sample(2, length=30).shape == (2, 3, 30)
+
+
+def test_one_long_series_is_learnt_in_windows():
+    y = pd.Series(np.sin(np.arange(300) / 4), name="y")
+    generator = DiffusionGenerator(**{**TINY, "window_length": 20}).fit(y)
+    synthetic = generator.sample(3)
+    assert synthetic.shape == (60, 1) and list(synthetic.columns) == ["y"]
+
+
+def test_context_entries_are_kept_exactly(fitted, panel):
+    context = panel.loc[3].iloc[:6].copy()
+    context.iloc[2, 0] = np.nan  # generated, not kept
+    synthetic = fitted.sample(4, context=context)
+    for instance in range(4):
+        path = synthetic.loc[instance].to_numpy()
+        kept = ~np.isnan(context.to_numpy())
+        np.testing.assert_array_equal(path[:6][kept], context.to_numpy()[kept])
+    assert np.isfinite(synthetic.to_numpy()).all()
+    assert np.unique(synthetic.xs(2, level=1).iloc[:, 0]).size == 4  # drawn per sample
+
+
+def test_longer_series_are_generated_block_by_block_with_the_context(fitted, panel):
+    context = panel.loc[0].iloc[:10]
+    synthetic = fitted.sample(3, length=45, context=context)
+    assert synthetic.shape == (3 * 45, 2)
+    np.testing.assert_array_equal(synthetic.loc[1].iloc[:10].to_numpy(), context.to_numpy())
+    assert np.isfinite(synthetic.to_numpy()).all()
+
+
+def test_same_random_state_same_samples_and_clone_pickle_save_agree(
+    fitted, panel, tmp_path
+):
+    expected = fitted.sample(6)
+    pd.testing.assert_frame_equal(fitted.sample(6), expected)
+    pd.testing.assert_frame_equal(DiffusionGenerator(**TINY).fit(panel).sample(6), expected)
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(fitted)).sample(6), expected)
+    fitted.save(tmp_path / "generator")
+    pd.testing.assert_frame_equal(load(str(tmp_path / "generator")).sample(6), expected)
+    pd.testing.assert_frame_equal(clone(fitted).fit(panel).sample(6), expected)
+    other = DiffusionGenerator(**{**TINY, "random_state": 1}).fit(panel).sample(6)
+    assert not np.allclose(other.to_numpy(), expected.to_numpy())
+
+
+def test_parameters_are_reachable_for_grid_search():
+    generator = DiffusionGenerator(**TINY)
+    generator.set_params(network__channels=4, n_sampling_steps=5)
+    assert generator.get_params()["network__channels"] == 4
+
+
+@pytest.mark.slow
+def test_training_brings_the_sample_autocorrelation_close_to_the_data():
+    # an untrained model already draws the right mean and spread (the data are
+    # standardised), so the shape over time is what training must learn
+    real = make_sines(n_series=128, length=16, n_features=2, random_state=0)
+    windows = real.to_numpy().reshape(128, 16, 2)
+
+    def distance(training_steps):
+        generator = DiffusionGenerator(
+            network=DilatedConvNetwork(channels=16, n_layers=4),
+            training_steps=training_steps,
+            n_sampling_steps=10,
+            random_state=0,
+        ).fit(real)
+        synthetic = generator.sample(128).to_numpy().reshape(128, 16, 2)
+        return autocorrelation_distance(windows, synthetic)
+
+    assert distance(300) < 0.7 * distance(1)
+
+
+# ---------------------------------------------------------------------- bad input
+def test_sample_before_fit_is_refused():
+    with pytest.raises(Exception, match="not been fitted"):
+        DiffusionGenerator(**TINY).sample(2)
+
+
+@pytest.mark.parametrize("n_samples", [0, -1, 1.5])
+def test_bad_n_samples_is_refused(fitted, n_samples):
+    with pytest.raises(ValueError, match="n_samples"):
+        fitted.sample(n_samples)
+
+
+def test_too_long_output_is_refused(fitted):
+    with pytest.raises(ValueError, match="larger than supported"):
+        fitted.sample(1, length=1000 * 16 + 1)
+
+
+def test_context_with_other_columns_is_refused(fitted, panel):
+    context = panel.loc[0].iloc[:4].rename(columns={"feature_0": "other"})
+    with pytest.raises(ValueError, match="fitted on columns"):
+        fitted.sample(1, context=context)
+    with pytest.raises(ValueError, match="shape"):
+        fitted.sample(1, context=np.zeros((4, 3)))
+
+
+def test_context_longer_than_the_output_is_refused(fitted, panel):
+    with pytest.raises(ValueError, match="more than length"):
+        fitted.sample(1, length=5, context=panel.loc[0].iloc[:8])
+
+
+def test_data_shorter_than_a_window_is_refused():
+    short = make_sines(n_series=4, length=6, random_state=0)
+    with pytest.raises(ValueError, match="at least window_length=8"):
+        DiffusionGenerator(**{**TINY, "window_length": 8}).fit(short)
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        (np.zeros((5, 4)), ValueError, "n_instances, n_features"),
+        ([1.0, 2.0, 3.0], TypeError, "must be a pd.Series"),
+        (pd.DataFrame({"a": [1.0, np.inf] * 20}), ValueError, "inf"),
+        (pd.DataFrame({"a": ["x"] * 40}), ValueError, "numeric"),
+    ],
+)
+def test_bad_training_data_is_refused(data, error, message):
+    with pytest.raises(error, match=message):
+        DiffusionGenerator(**TINY).fit(data)
