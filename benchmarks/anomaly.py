@@ -18,8 +18,9 @@ Methods:
   is that of the window ending at it;
 - ``ar residual z``: an AR(16) model fitted by least squares on the first 15%; the score
   is the absolute one-step residual in units of the training residuals' deviation;
-- ``SubLOF``: sktime's ``SubLOF(n_neighbors=20, window_size=len(test) // 10, novelty=True)`` run on the
-  scored part itself (it has no scores: its 0/1 labels are the scores);
+- ``SubLOF``: sktime's ``SubLOF(n_neighbors=20, window_size=len(test) // 10,
+  novelty=True)`` run on the scored part itself (it has no scores: its 0/1 labels are
+  the scores);
 - ``STRAY``: sktime's ``STRAY()`` run on the scored part itself (its ``score_``);
 - ``random``: uniform random scores (seed 0), the floor.
 

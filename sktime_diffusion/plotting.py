@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_anomalies", "plot_fan_chart", "plot_imputation"]
+__all__ = [
+    "plot_anomalies",
+    "plot_fan_chart",
+    "plot_imputation",
+    "plot_real_vs_synthetic",
+    "plot_window_embedding",
+]
 
 
 def _pyplot():
@@ -250,3 +256,93 @@ def plot_anomalies(
     _finish(series_ax, title)
     _finish(score_ax, None)
     return np.asarray(axes)
+
+
+def plot_real_vs_synthetic(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    n_series: int = 4,
+    feature: int = 0,
+    axes: Any = None,
+    random_state: int = 0,
+):
+    """A few real and synthetic windows side by side (one feature).
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+    n_series : int
+        Windows drawn at random from each set.
+    feature : int
+        Feature to draw.
+    axes : pair of matplotlib Axes, optional
+    random_state : int
+        Picks the windows.
+
+    Returns
+    -------
+    np.ndarray of two matplotlib Axes
+        Real windows (left) and synthetic ones (right), on the same y scale.
+    """
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+    rng = np.random.default_rng(random_state)
+    for ax, windows, name in zip(
+        axes, (real, synthetic), ("real", "synthetic"), strict=True
+    ):
+        picks = rng.choice(len(windows), size=min(n_series, len(windows)), replace=False)
+        for pick in picks:
+            ax.plot(windows[pick, :, feature], lw=1)
+        ax.set_title(f"{name} (feature {feature})")
+        ax.set_xlabel("step")
+    return np.asarray(axes)
+
+
+def plot_window_embedding(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    max_windows: int = 1000,
+    ax: Any = None,
+    random_state: int = 0,
+):
+    """Real and synthetic windows in the plane of the real windows' first two PCs.
+
+    Each window is averaged over its features (as in TimeGAN's figures) and projected
+    with scikit-learn's PCA fitted on the real windows; matching clouds mean the
+    synthetic windows cover the real ones.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+    max_windows : int
+        Windows drawn at random from each set.
+    ax : matplotlib Axes, optional
+    random_state : int
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from sklearn.decomposition import PCA
+
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    rng = np.random.default_rng(random_state)
+
+    def some(windows: np.ndarray) -> np.ndarray:
+        picks = rng.choice(len(windows), size=min(max_windows, len(windows)), replace=False)
+        return windows[picks].mean(axis=2)
+
+    real_flat, synthetic_flat = some(real), some(synthetic)
+    pca = PCA(n_components=2, random_state=random_state).fit(real_flat)
+    for flat, name, colour in (
+        (real_flat, "real", "tab:red"),
+        (synthetic_flat, "synthetic", "tab:blue"),
+    ):
+        points = pca.transform(flat)
+        ax.scatter(points[:, 0], points[:, 1], s=4, alpha=0.4, color=colour, label=name)
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    return _finish(ax, "PCA of windows")

@@ -11,7 +11,13 @@ from sktime_diffusion import (
     DiffusionImputer,
     DilatedConvNetwork,
 )
-from sktime_diffusion.plotting import plot_anomalies, plot_fan_chart, plot_imputation
+from sktime_diffusion.plotting import (
+    plot_anomalies,
+    plot_fan_chart,
+    plot_imputation,
+    plot_real_vs_synthetic,
+    plot_window_embedding,
+)
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -94,4 +100,19 @@ def test_anomaly_plot_shades_the_flagged_stretches_and_draws_the_threshold():
     np.testing.assert_allclose(
         score_ax.lines[0].get_ydata(), detector.transform_scores(y.iloc[160:]).iloc[:, 0]
     )
+    matplotlib.pyplot.close("all")
+
+
+def test_real_vs_synthetic_plots_draw_the_windows_and_both_clouds():
+    rng = np.random.default_rng(0)
+    real, synthetic = rng.normal(size=(50, 12, 3)), rng.normal(size=(40, 12, 3))
+    left, right = plot_real_vs_synthetic(real, synthetic, n_series=5, feature=2)
+    assert len(left.lines) == len(right.lines) == 5
+    assert any(
+        np.allclose(line.get_ydata(), real[i, :, 2])
+        for line in left.lines
+        for i in range(50)
+    )
+    ax = plot_window_embedding(real, synthetic, max_windows=30)
+    assert [len(c.get_offsets()) for c in ax.collections] == [30, 30]
     matplotlib.pyplot.close("all")
