@@ -9,10 +9,16 @@ from sktime.utils.estimator_checks import check_estimator, parametrize_with_chec
 from sktime_diffusion import (
     DiffusionAnomalyDetector,
     DiffusionForecaster,
+    DiffusionGenerator,
     DiffusionImputer,
 )
 
-ESTIMATORS = [DiffusionForecaster, DiffusionImputer, DiffusionAnomalyDetector]
+ESTIMATORS = [
+    DiffusionForecaster,
+    DiffusionImputer,
+    DiffusionAnomalyDetector,
+    DiffusionGenerator,
+]
 
 
 @pytest.mark.slow
