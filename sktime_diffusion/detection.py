@@ -28,7 +28,7 @@ from ._windows import (
 )
 from .engine import MaskStrategy, grating_hidden
 
-__all__ = ["DiffusionAnomalyDetector"]
+__all__ = ["DiffusionAnomalyDetector", "default_score_smoothing", "smooth_scores"]
 
 #: most training windows cut from the data (a stride keeps larger data under it)
 _MAX_TRAINING_WINDOWS = 50_000
@@ -62,7 +62,11 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     slices) catch spikes, coarse ones (a hidden half window) catch level shifts and
     stretches that lost their usual shape. A normal value scores about 0.8 (the mean
     of ``|N(0, 1)|``) when the model is calibrated. Time points without an observed
-    value score NaN (and are never flagged).
+    value score NaN (and are never flagged). Last, the point scores are averaged over a
+    centred moving window of ``score_smoothing`` steps (:func:`smooth_scores`): an
+    anomaly that lasts (a level shift, a lost daily shape) lifts the scores of its whole
+    stretch, and the few reconstructions per point matter less, while a single spike
+    still stands out. ``score_smoothing=1`` gives the raw point scores.
 
     **The threshold.** ``contamination`` is the expected share of anomalous points:
     after training, the ``fit`` data is scored and ``threshold_`` is set to the
@@ -87,6 +91,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     contamination : float, default=0.01
         Expected share of anomalous points in the ``fit`` data, in (0, 0.5); sets
         ``threshold_``.
+    score_smoothing : int or None, default=None
+        Steps of the centred moving average of the point scores; 1 keeps the raw point
+        scores, None means a quarter of ``window_length_`` (at least 1).
     {engine_parameters}
 
     Attributes
@@ -147,6 +154,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         grating_slices: tuple[int, ...] = (2, 8),
         n_samples: int = 10,
         contamination: float = 0.01,
+        score_smoothing: int | None = None,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -167,6 +175,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.grating_slices = grating_slices
         self.n_samples = n_samples
         self.contamination = contamination
+        self.score_smoothing = score_smoothing
         self._set_engine_parameters(locals())
         super().__init__()
 
@@ -197,6 +206,16 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             raise ValueError(
                 f"{owner}: grating_slices must be a non-empty sequence of integers >= 2, "
                 f"got {slices!r}"
+            )
+        smoothing = self.score_smoothing
+        if smoothing is not None and (
+            isinstance(smoothing, bool)
+            or not isinstance(smoothing, Integral)
+            or smoothing < 1
+        ):
+            raise ValueError(
+                f"{owner}: score_smoothing must be an integer >= 1 or None, "
+                f"got {smoothing!r}"
             )
         share = self.contamination
         if isinstance(share, bool) or not isinstance(share, Real) or not 0 < share < 0.5:
@@ -347,7 +366,12 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             np.nan,
             np.nanmax(np.where(np.isnan(errors), -np.inf, errors), axis=1),
         )
-        return worst_feature.mean(axis=0)
+        return smooth_scores(worst_feature.mean(axis=0), self._smoothing_steps())
+
+    def _smoothing_steps(self) -> int:
+        if self.score_smoothing is not None:
+            return int(self.score_smoothing)
+        return default_score_smoothing(self.window_length_)
 
     def _grating_masks(self, counts: tuple[int, ...]) -> np.ndarray:
         """Hidden steps of the even and odd grating of each slice count."""
@@ -413,6 +437,35 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 "contamination": 0.1,
             },
         ]
+
+
+def default_score_smoothing(window_length: int) -> int:
+    """Steps of score smoothing when ``score_smoothing=None``: a quarter window."""
+    return max(1, int(window_length) // 4)
+
+
+def smooth_scores(scores: np.ndarray, steps: int) -> np.ndarray:
+    """Centred moving average of point scores, ignoring NaN.
+
+    Parameters
+    ----------
+    scores : np.ndarray of shape (n_timepoints,)
+        NaN where a point has no score.
+    steps : int
+        Width of the moving window (1 returns the scores unchanged); at the ends of the
+        series the window is cut short.
+
+    Returns
+    -------
+    np.ndarray of shape (n_timepoints,)
+        NaN stays NaN.
+    """
+    if steps <= 1:
+        return scores
+    smoothed = (
+        pd.Series(scores).rolling(int(steps), center=True, min_periods=1).mean().to_numpy()
+    )
+    return np.where(np.isnan(scores), np.nan, smoothed)
 
 
 DiffusionAnomalyDetector.__doc__ = DiffusionAnomalyDetector.__doc__.replace(

@@ -11,6 +11,7 @@ from sktime.detection.compose import DetectorPipeline
 from sktime.transformations.series.detrend import Detrender
 
 from sktime_diffusion import DiffusionAnomalyDetector, DilatedConvNetwork
+from sktime_diffusion.detection import default_score_smoothing, smooth_scores
 
 TINY = {
     "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
@@ -45,6 +46,23 @@ def test_scores_have_one_finite_value_per_time_point(fitted):
     assert list(scores.columns) == ["scores"]
     assert scores.index.equals(test.index)
     assert np.isfinite(scores.to_numpy()).all() and (scores.to_numpy() >= 0).all()
+
+
+def test_default_scores_are_the_raw_point_scores_smoothed_over_a_quarter_window(fitted):
+    detector, test = fitted
+    raw = DiffusionAnomalyDetector(**{**TINY, "score_smoothing": 1})
+    raw_scores = raw.fit(_seasonal().iloc[:200]).transform_scores(test)["scores"]
+    expected = smooth_scores(raw_scores.to_numpy(), default_score_smoothing(12))
+    np.testing.assert_allclose(detector.transform_scores(test)["scores"], expected)
+    assert default_score_smoothing(12) == 3
+
+
+def test_smoothing_is_a_centred_moving_average_that_keeps_nan():
+    scores = np.array([0.0, 3.0, 0.0, np.nan, 6.0, 0.0])
+    np.testing.assert_allclose(
+        smooth_scores(scores, 3), [1.5, 1.0, 1.5, np.nan, 3.0, 3.0], equal_nan=True
+    )
+    np.testing.assert_array_equal(smooth_scores(scores, 1), scores)
 
 
 def test_labels_and_points_agree_with_the_threshold(fitted):
@@ -150,8 +168,9 @@ def test_spike_level_shift_and_flat_line_score_above_the_normal_part():
         random_state=0,
     ).fit(data.iloc[:600])
     scores = detector.transform_scores(test)["scores"].to_numpy()
-    normal = np.r_[scores[:95], scores[105:195], scores[235:295], scores[330:]]
-    assert scores[100] > 2 * normal.max()
+    # normal part: away from the anomalies by more than the smoothing reaches
+    normal = np.r_[scores[:85], scores[115:185], scores[245:285], scores[340:]]
+    assert scores[100] > 1.5 * normal.max()
     assert scores[200:230].mean() > 2 * np.quantile(normal, 0.99)
     assert scores[300:324].mean() > 2 * normal.mean()
 
@@ -196,6 +215,7 @@ def test_predict_before_fit_is_refused():
         ("grating_slices", (), "grating_slices"),
         ("n_samples", 1, "n_samples"),
         ("window_length", 1, "window_length"),
+        ("score_smoothing", 0, "score_smoothing"),
     ],
 )
 def test_bad_parameters_are_refused_at_fit(parameter, value, message):
