@@ -22,7 +22,7 @@ Methods:
   is that of the window ending at it;
 - ``ar residual z``: an AR(16) model fitted by least squares on the first 15%; the score
   is the absolute one-step residual in units of the training residuals' deviation;
-- ``SubLOF``: sktime's ``SubLOF(n_neighbors=20, window_size=len(test) // 10,
+- ``SubLOF``: sktime's ``SubLOF(n_neighbors=20, window_size=ceil(len(test) / 10),
   novelty=True)`` run on the scored part itself (it has no scores: its 0/1 labels are
   the scores);
 - ``STRAY``: sktime's ``STRAY()`` run on the scored part itself (its ``score_``);
@@ -191,7 +191,11 @@ def main() -> None:
         n_train = int(PROBATION * len(series))
         labels = point_labels(series.index, load_nab_labels(name, args.data_dir))
         for method in methods:
-            scores, fit_seconds, score_seconds = run(method, series, n_train)
+            try:
+                scores, fit_seconds, score_seconds = run(method, series, n_train)
+            except Exception as error:  # a peer failing must not lose the other rows
+                print(f"  {name}: {method} failed: {error!r}", flush=True)
+                continue
             for row_name, row_scores in scores.items():
                 row = {
                     "series": name.split("/")[-1].removesuffix(".csv"),
@@ -203,6 +207,8 @@ def main() -> None:
                 print(
                     f"  {row['series']}: {row_name} AUC-PR {row['AUC-PR']:.3f}", flush=True
                 )
+        if args.json is not None:  # after every series, so a crash loses little
+            args.json.write_text(json.dumps(rows, indent=1))
     metrics = ["AUC-PR", "AUC-ROC", "best F1", "PA-F1 (point-adjusted)", "fit s", "score s"]
     table = pd.DataFrame(rows)
     print(markdown_table(rows, ["series", "method", *metrics], {"fit s": 1, "score s": 1}))
@@ -220,8 +226,6 @@ def main() -> None:
             print(
                 f"{row_name}: AUC-PR above IsolationForest on {wins} of {len(pivot)} series"
             )
-    if args.json is not None:
-        args.json.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

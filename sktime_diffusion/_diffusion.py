@@ -37,6 +37,7 @@ __all__ = [
     "ENGINE_PARAMETERS_DOC",
     "make_condition",
     "seed_from",
+    "tiny_test_configurations",
     "window_data",
 ]
 
@@ -217,6 +218,17 @@ class DiffusionEngineMixin:
             _check_count(owner, "patience", self.patience)
         resolve_device(self.device)
 
+    def _check_window_length(self) -> None:
+        """``window_length`` must be None or an integer >= 2 (windowed estimators)."""
+        window = self.window_length
+        if window is not None and (
+            isinstance(window, bool) or not isinstance(window, Integral) or window < 2
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: window_length must be an integer >= 2 or None, "
+                f"got {window!r}"
+            )
+
     def _check_n_samples(self, n_samples: Any, name: str = "n_samples") -> int:
         _check_count(type(self).__name__, name, n_samples)
         return int(n_samples)
@@ -308,6 +320,35 @@ class DiffusionEngineMixin:
                 progress=bar.update if self.verbose else None,
             )
         return samples.detach().to("cpu", torch.float64).numpy()
+
+
+def tiny_test_configurations() -> list[dict[str, Any]]:
+    """The engine part of every estimator's two ``get_test_params`` configurations.
+
+    A tiny dilated-convolution network with the defaults, and a tiny CSDI network with
+    the quadratic schedule, DDIM and epsilon parameterisation; both train for 5 steps
+    and sample with 3, so sktime's conformance suite runs in seconds.
+    """
+    from .networks import CSDINetwork, DilatedConvNetwork
+
+    return [
+        {
+            "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+            "training_steps": 5,
+            "n_sampling_steps": 3,
+            "batch_size": 16,
+        },
+        {
+            "network": CSDINetwork(
+                channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
+            ),
+            "schedule": "quadratic",
+            "sampler": "ddim",
+            "parameterisation": "epsilon",
+            "training_steps": 5,
+            "n_sampling_steps": 3,
+        },
+    ]
 
 
 def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:

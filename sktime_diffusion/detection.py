@@ -17,6 +17,7 @@ from ._diffusion import (
     DiffusionEngineMixin,
     make_condition,
     seed_from,
+    tiny_test_configurations,
     window_data,
 )
 from ._windows import (
@@ -189,11 +190,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 f"{owner}: n_samples must be >= 2 (the score needs the spread of the "
                 f"reconstructions), got {self.n_samples!r}"
             )
-        window = self.window_length
-        if window is not None and (
-            isinstance(window, bool) or not isinstance(window, Integral) or window < 2
-        ):
-            raise ValueError(f"{owner}: window_length must be an integer >= 2 or None")
+        self._check_window_length()
         slices = self.grating_slices
         if (
             not isinstance(slices, Sequence)
@@ -409,31 +406,14 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Tiny, fast configurations covering both networks and several samplers."""
-        from .networks import CSDINetwork, DilatedConvNetwork
-
+        first, second = tiny_test_configurations()
         return [
+            {**first, "window_length": 8, "n_samples": 4},
             {
-                "network": DilatedConvNetwork(
-                    channels=8, n_layers=2, time_embedding_dim=16
-                ),
-                "window_length": 8,
-                "training_steps": 5,
-                "n_samples": 4,
-                "n_sampling_steps": 3,
-                "batch_size": 16,
-            },
-            {
-                "network": CSDINetwork(
-                    channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
-                ),
+                **second,
                 "window_length": 6,
                 "grating_slices": (2, 3),
-                "schedule": "quadratic",
-                "sampler": "ddim",
-                "parameterisation": "epsilon",
-                "training_steps": 5,
                 "n_samples": 3,
-                "n_sampling_steps": 3,
                 "contamination": 0.1,
             },
         ]

@@ -15,6 +15,7 @@ from ._diffusion import (
     DiffusionEngineMixin,
     make_condition,
     seed_from,
+    tiny_test_configurations,
     window_data,
 )
 from ._windows import (
@@ -490,31 +491,14 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Tiny, fast configurations covering both networks and several samplers."""
-        from .networks import CSDINetwork, DilatedConvNetwork
-
+        first, second = tiny_test_configurations()
         return [
+            {**first, "fine_tune_steps": 2, "n_samples": 10},
             {
-                "network": DilatedConvNetwork(
-                    channels=8, n_layers=2, time_embedding_dim=16
-                ),
-                "training_steps": 5,
-                "fine_tune_steps": 2,
-                "n_samples": 10,
-                "n_sampling_steps": 3,
-                "batch_size": 16,
-            },
-            {
-                "network": CSDINetwork(
-                    channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
-                ),
+                **second,
                 "context_length": 4,
-                "schedule": "quadratic",
-                "sampler": "ddim",
-                "parameterisation": "epsilon",
-                "training_steps": 5,
                 "fine_tune_steps": 0,
                 "n_samples": 8,
-                "n_sampling_steps": 3,
                 "point_estimate": "mean",
             },
         ]

@@ -15,6 +15,7 @@ from ._diffusion import (
     DiffusionEngineMixin,
     make_condition,
     seed_from,
+    tiny_test_configurations,
     window_data,
 )
 from ._windows import (
@@ -134,11 +135,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         """
         self._check_engine_parameters()
         owner = type(self).__name__
-        window = self.window_length
-        if window is not None and (
-            isinstance(window, bool) or not isinstance(window, Integral) or window < 2
-        ):
-            raise ValueError(f"{owner}: window_length must be an integer >= 2 or None")
+        self._check_window_length()
         frame, self.input_kind_ = _as_panel_frame(X, owner)
         frame = check_frame(frame, owner, "X")
         pieces = split_series(frame)
@@ -299,29 +296,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Tiny, fast configurations covering both networks and several samplers."""
-        from .networks import CSDINetwork, DilatedConvNetwork
-
-        return [
-            {
-                "network": DilatedConvNetwork(
-                    channels=8, n_layers=2, time_embedding_dim=16
-                ),
-                "window_length": 8,
-                "training_steps": 5,
-                "n_sampling_steps": 3,
-                "batch_size": 16,
-            },
-            {
-                "network": CSDINetwork(
-                    channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
-                ),
-                "schedule": "quadratic",
-                "sampler": "ddim",
-                "parameterisation": "epsilon",
-                "training_steps": 5,
-                "n_sampling_steps": 3,
-            },
-        ]
+        first, second = tiny_test_configurations()
+        return [{**first, "window_length": 8}, {**second, "window_length": 6}]
 
 
 DiffusionGenerator.__doc__ = DiffusionGenerator.__doc__.replace(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from ._diffusion import (
     DiffusionEngineMixin,
     make_condition,
     seed_from,
+    tiny_test_configurations,
     window_data,
 )
 from ._windows import (
@@ -161,11 +161,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self._check_engine_parameters()
         owner = type(self).__name__
         self._check_n_samples(self.n_samples)
-        window = self.window_length
-        if window is not None and (
-            isinstance(window, bool) or not isinstance(window, Integral) or window < 2
-        ):
-            raise ValueError(f"{owner}: window_length must be an integer >= 2 or None")
+        self._check_window_length()
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
 
@@ -446,31 +442,10 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Tiny, fast configurations covering both networks and several samplers."""
-        from .networks import CSDINetwork, DilatedConvNetwork
-
+        first, second = tiny_test_configurations()
         return [
-            {
-                "network": DilatedConvNetwork(
-                    channels=8, n_layers=2, time_embedding_dim=16
-                ),
-                "window_length": 8,
-                "training_steps": 5,
-                "n_samples": 8,
-                "n_sampling_steps": 3,
-                "batch_size": 16,
-            },
-            {
-                "network": CSDINetwork(
-                    channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
-                ),
-                "schedule": "quadratic",
-                "sampler": "ddim",
-                "parameterisation": "epsilon",
-                "training_steps": 5,
-                "n_samples": 6,
-                "n_sampling_steps": 3,
-                "point_estimate": "mean",
-            },
+            {**first, "window_length": 8, "n_samples": 8},
+            {**second, "n_samples": 6, "point_estimate": "mean"},
         ]
 
 
