@@ -113,7 +113,9 @@ def ar_residual_z(values: np.ndarray, n_train: int) -> np.ndarray:
 def sub_lof(test: np.ndarray) -> np.ndarray:
     from sktime.detection.lof import SubLOF
 
-    detector = SubLOF(n_neighbors=20, window_size=max(len(test) // 10, 21), novelty=True)
+    # ten equal intervals, rounded up so that the last one is not a sliver
+    window = max(-(-len(test) // 10), 21)
+    detector = SubLOF(n_neighbors=20, window_size=window, novelty=True)
     labels = detector.fit_transform(pd.DataFrame({"value": test}))
     return labels.to_numpy().ravel().astype(float)
 
