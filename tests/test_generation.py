@@ -162,3 +162,8 @@ def test_data_shorter_than_a_window_is_refused():
 def test_bad_training_data_is_refused(data, error, message):
     with pytest.raises(error, match=message):
         DiffusionGenerator(**TINY).fit(data)
+
+
+def test_generator_predicts_the_clean_window_by_default_and_says_so():
+    assert DiffusionGenerator().get_params()["parameterisation"] == "x0"
+    assert 'default="x0"' in DiffusionGenerator.__doc__
