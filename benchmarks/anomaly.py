@@ -130,7 +130,15 @@ def stray(test: np.ndarray) -> np.ndarray:
 def diffusion(
     train: pd.Series, test: pd.Series
 ) -> tuple[dict[str, np.ndarray], float, float]:
-    """Scores of the three diffusion rows (see the module docstring) from one run."""
+    """Scores of the three diffusion rows (see the module docstring) from one run.
+
+    A series whose timestamps are not increasing and unique (NAB's machine temperature
+    file repeats some) is not an sktime series; it is passed with positions instead.
+    """
+    index = train.index.append(test.index)
+    if not (index.is_monotonic_increasing and index.is_unique):
+        train = train.reset_index(drop=True)
+        test = test.reset_index(drop=True)
     started = time.perf_counter()
     detector = DiffusionAnomalyDetector(random_state=0, score_smoothing=1).fit(train)
     fitted = time.perf_counter()
@@ -181,7 +189,20 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--series", default=None, help="comma-separated subset")
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
+    parser.add_argument(
+        "--from-json",
+        default=None,
+        help="comma-separated row files of earlier runs: print their tables (a later "
+        "file's rows replace an earlier file's rows of the same series and method)",
+    )
     args = parser.parse_args()
+    if args.from_json is not None:
+        merged = {}
+        for path in args.from_json.split(","):
+            for row in json.loads(Path(path).read_text()):
+                merged[(row["series"], row["method"])] = row
+        report(list(merged.values()), sorted({row["method"] for row in merged.values()}))
+        return
     methods = [m.strip() for m in args.methods.split(",")]
     names = SERIES if args.series is None else args.series.split(",")
     warnings.filterwarnings("ignore")
@@ -211,6 +232,11 @@ def main() -> None:
                 )
         if args.json is not None:  # after every series, so a crash loses little
             args.json.write_text(json.dumps(rows, indent=1))
+    report(rows, methods)
+
+
+def report(rows: list[dict], methods: list[str]) -> None:
+    """The per-series table, the means per method and the wins over IsolationForest."""
     metrics = ["AUC-PR", "AUC-ROC", "best F1", "PA-F1 (point-adjusted)", "fit s", "score s"]
     table = pd.DataFrame(rows)
     print(markdown_table(rows, ["series", "method", *metrics], {"fit s": 1, "score s": 1}))
