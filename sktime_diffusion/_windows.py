@@ -8,6 +8,7 @@ that checks the data, splits a panel into its series, cuts windows and scales th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -185,6 +186,30 @@ def sliding_windows(values: np.ndarray, length: int, stride: int = 1) -> np.ndar
     starts = np.arange(n_timepoints - length, -1, -max(int(stride), 1))[::-1]
     steps = starts[:, None] + np.arange(length)[None, :]
     return np.ascontiguousarray(values[steps].transpose(0, 2, 1))
+
+
+def training_windows(
+    series: Sequence[np.ndarray], length: int, max_windows: int = 50_000
+) -> np.ndarray:
+    """Sliding windows over several series, thinned to at most about ``max_windows``.
+
+    Parameters
+    ----------
+    series : sequence of np.ndarray of shape (n_features, n_timepoints)
+        Scaled series, NaN where missing; each at least ``length`` long.
+    length : int
+    max_windows : int
+        A common stride keeps the count near this bound.
+
+    Returns
+    -------
+    np.ndarray of shape (n_windows, n_features, length)
+        Windows with at least one observed entry.
+    """
+    n_possible = sum(z.shape[1] - length + 1 for z in series)
+    stride = max(1, math.ceil(n_possible / max_windows))
+    windows = np.concatenate([sliding_windows(z.T, length, stride) for z in series])
+    return windows[(~np.isnan(windows)).any(axis=(1, 2))]
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -24,8 +23,8 @@ from ._windows import (
     check_frame,
     default_window_length,
     series_scaling,
-    sliding_windows,
     tiling_starts,
+    training_windows,
 )
 from .engine import MaskStrategy, grating_hidden
 
@@ -240,11 +239,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.scaling_ = series_scaling(values)
         self.seed_ = seed_from(self.random_state)
         scaled = self._scaled(values)
-        length = self.window_length_
-        n_possible = scaled.shape[1] - length + 1
-        stride = max(1, math.ceil(n_possible / _MAX_TRAINING_WINDOWS))
-        windows = sliding_windows(scaled.T, length, stride)
-        windows = windows[(~np.isnan(windows)).any(axis=(1, 2))]
+        windows = training_windows([scaled], self.window_length_, _MAX_TRAINING_WINDOWS)
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(
             random=0.2,

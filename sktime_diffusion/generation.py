@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral
 from typing import Any
 
@@ -24,9 +23,9 @@ from ._windows import (
     check_frame,
     default_window_length,
     series_scaling,
-    sliding_windows,
     split_series,
     tiling_starts,
+    training_windows,
 )
 from .engine import MaskStrategy
 
@@ -170,10 +169,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     def _training_windows(self, pieces: list[SeriesPiece]) -> np.ndarray:
         length = self.window_length_
         scaled = [self.scaling_.apply(piece.values.T[None])[0] for piece in pieces]
-        n_possible = sum(z.shape[1] - length + 1 for z in scaled)
-        stride = max(1, math.ceil(n_possible / _MAX_TRAINING_WINDOWS))
-        windows = np.concatenate([sliding_windows(z.T, length, stride) for z in scaled])
-        return windows[(~np.isnan(windows)).any(axis=(1, 2))]
+        return training_windows(scaled, length, _MAX_TRAINING_WINDOWS)
 
     # ================================================================== sampling
     def sample(

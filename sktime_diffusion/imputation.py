@@ -23,8 +23,8 @@ from ._windows import (
     check_frame,
     default_window_length,
     series_scaling,
-    sliding_windows,
     split_series,
+    training_windows,
 )
 from .engine import MaskStrategy, WindowData
 from .samples import empirical_quantile_positions
@@ -192,11 +192,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     def _training_windows(self, pieces: list[SeriesPiece]) -> WindowData:
         length = self.window_length_
         scaled = [_pad(self._scaled(piece), length) for piece in pieces]
-        n_possible = sum(z.shape[1] - length + 1 for z in scaled)
-        stride = max(1, math.ceil(n_possible / _MAX_TRAINING_WINDOWS))
-        windows = np.concatenate([sliding_windows(z.T, length, stride) for z in scaled])
-        has_observed = (~np.isnan(windows)).any(axis=(1, 2))
-        return window_data(windows[has_observed])
+        return window_data(training_windows(scaled, length, _MAX_TRAINING_WINDOWS))
 
     # ================================================================== transform
     def _transform(self, X, y=None):
