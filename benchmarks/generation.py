@@ -60,10 +60,14 @@ def mean_std(values: list[float]) -> str:
     return f"{np.mean(values):.3f} +- {np.std(values):.3f}"
 
 
-def evaluate(name: str, real: np.ndarray, max_time: float | None) -> dict:
+def evaluate(
+    name: str, real: np.ndarray, max_time: float | None, training_steps: int | None
+) -> dict:
     """Train, sample and score one data set; ``real`` is (n, length, n_features)."""
     started = time.perf_counter()
-    generator = DiffusionGenerator(random_state=0, max_time=max_time)
+    generator = DiffusionGenerator(
+        random_state=0, max_time=max_time, training_steps=training_steps
+    )
     generator.fit(np.ascontiguousarray(real.transpose(0, 2, 1)))
     trained = time.perf_counter()
     synthetic = generator.sample(len(real)).transpose(0, 2, 1)
@@ -90,13 +94,16 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="folder holding timegan/")
     parser.add_argument("--datasets", default="sines,stocks")
     parser.add_argument("--max-time", type=float, default=None, help="training seconds")
+    parser.add_argument(
+        "--training-steps", type=int, default=None, help="optimiser steps (None: auto)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
     args = parser.parse_args()
     print(environment_line())
     rows = []
     for name in args.datasets.split(","):
         real = sines() if name == "sines" else stocks(args.data_dir)
-        rows.append(evaluate(name, real, args.max_time))
+        rows.append(evaluate(name, real, args.max_time, args.training_steps))
         print(f"  {name} done", flush=True)
     columns = list(rows[0])
     print(markdown_table(rows, columns, {"train s": 0, "sample s": 0}))
