@@ -113,6 +113,35 @@ def check_frame(
     return frame
 
 
+def check_columns(
+    owner: str, fitted: pd.Index, frame: pd.DataFrame, name: str = "X"
+) -> None:
+    """Raise ``ValueError`` unless ``frame`` has the columns seen in ``fit``, in order."""
+    if list(frame.columns) != list(fitted):
+        raise ValueError(
+            f"{owner} was fitted on columns {list(fitted)}, "
+            f"got {name} with columns {list(frame.columns)}"
+        )
+
+
+def check_every_column_observed(
+    owner: str, pieces: Sequence[SeriesPiece], columns: pd.Index
+) -> None:
+    """Raise ``ValueError`` naming a column (and series) without any observed value."""
+    for piece in pieces:
+        empty = np.isnan(piece.values).all(axis=0)
+        if empty.any():
+            names = ", ".join(repr(c) for c in columns[empty])
+            series = ""
+            if piece.key != ():
+                key = piece.key if len(piece.key) > 1 else piece.key[0]
+                series = f" of series {key!r}"
+            raise ValueError(
+                f"{owner}: column(s) {names}{series} have no observed value; there is "
+                "nothing to learn or fill them from"
+            )
+
+
 def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
     """Split single-series, panel or hierarchical data into its series.
 
@@ -188,8 +217,12 @@ def sliding_windows(values: np.ndarray, length: int, stride: int = 1) -> np.ndar
     return np.ascontiguousarray(values[steps].transpose(0, 2, 1))
 
 
+#: most training windows cut from the data (a common stride keeps larger data under it)
+MAX_TRAINING_WINDOWS = 50_000
+
+
 def training_windows(
-    series: Sequence[np.ndarray], length: int, max_windows: int = 50_000
+    series: Sequence[np.ndarray], length: int, max_windows: int = MAX_TRAINING_WINDOWS
 ) -> np.ndarray:
     """Sliding windows over several series, thinned to at most about ``max_windows``.
 
@@ -227,6 +260,19 @@ class WindowScaling:
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Scale windows of shape (n_windows, n_features, length)."""
         return (values - self.loc) / self.scale
+
+    def apply_to_series(self, values: np.ndarray) -> np.ndarray:
+        """Scale a whole series with the statistics of a single window.
+
+        Parameters
+        ----------
+        values : np.ndarray of shape (n_timepoints, n_features)
+
+        Returns
+        -------
+        np.ndarray of shape (n_features, n_timepoints), laid out as windows are
+        """
+        return self.apply(values.T[None])[0]
 
     def invert(self, values: np.ndarray) -> np.ndarray:
         """Undo :meth:`apply`; extra middle axes (samples) broadcast.

@@ -20,9 +20,12 @@ from ._diffusion import (
     window_data,
 )
 from ._windows import (
+    check_columns,
+    check_every_column_observed,
     check_frame,
     default_window_length,
     series_scaling,
+    split_series,
     tiling_starts,
     training_windows,
 )
@@ -30,8 +33,6 @@ from .engine import MaskStrategy, grating_hidden
 
 __all__ = ["DiffusionAnomalyDetector", "default_score_smoothing", "smooth_scores"]
 
-#: most training windows cut from the data (a stride keeps larger data under it)
-_MAX_TRAINING_WINDOWS = 50_000
 #: windows scored per batch of sampling (bounds the memory of the samples)
 _WINDOWS_PER_BATCH = 256
 #: most time points of the fit data scored to set the threshold
@@ -228,18 +229,13 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             else default_window_length(frame.index, len(frame))
         )
         self._check_long_enough(frame, "fit")
-        empty = frame.columns[frame.isna().all(axis=0).to_numpy()]
-        if len(empty):
-            raise ValueError(
-                f"{owner}: column(s) {', '.join(map(repr, empty))} of X have no "
-                "observed value"
-            )
+        check_every_column_observed(owner, split_series(frame), frame.columns)
         self.columns_ = frame.columns.copy()
         values = frame.to_numpy(np.float64, na_value=np.nan)
         self.scaling_ = series_scaling(values)
         self.seed_ = seed_from(self.random_state)
-        scaled = self._scaled(values)
-        windows = training_windows([scaled], self.window_length_, _MAX_TRAINING_WINDOWS)
+        scaled = self.scaling_.apply_to_series(values)
+        windows = training_windows([scaled], self.window_length_)
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(
             random=0.2,
@@ -308,11 +304,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     def _checked_values(self, X) -> np.ndarray:
         owner = type(self).__name__
         frame = check_frame(X, owner, "X")
-        if list(frame.columns) != list(self.columns_):
-            raise ValueError(
-                f"{owner} was fitted on columns {list(self.columns_)}, "
-                f"got X with columns {list(frame.columns)}"
-            )
+        check_columns(owner, self.columns_, frame)
         self._check_long_enough(frame, "score")
         return frame.to_numpy(np.float64, na_value=np.nan)
 
@@ -323,13 +315,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 f"{self.window_length_} time points to {task}, got {len(frame)}"
             )
 
-    def _scaled(self, values: np.ndarray) -> np.ndarray:
-        """Standardised series, shape (n_features, n_timepoints)."""
-        return self.scaling_.apply(values.T[None])[0]
-
     def _scores(self, values: np.ndarray) -> np.ndarray:
         """Scores of one series of shape (n_timepoints, n_features); NaN if unobserved."""
-        scaled = self._scaled(values)
+        scaled = self.scaling_.apply_to_series(values)
         n_features, n_timepoints = scaled.shape
         length = self.window_length_
         starts = tiling_starts(n_timepoints, length, stride=max(1, length // 2))
@@ -343,14 +331,13 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             errors = self._standardised_errors(
                 scaled, batch_starts, hidden, self.seed_ + 3 + batch_number
             )  # (n_masks, n_windows, n_features, length), NaN where not scored
-            steps = batch_starts[:, None] + np.arange(length)[None, :]
+            steps = batch_starts[:, None] + np.arange(length)[None, :]  # (windows, L)
             for mask, count in enumerate(count_of_mask):
-                scored = ~np.isnan(errors[mask])
-                for window, window_steps in enumerate(steps):
-                    error_sum[count][:, window_steps] += np.where(
-                        scored[window], errors[mask, window], 0.0
-                    )
-                    error_count[count][:, window_steps] += scored[window]
+                scored = ~np.isnan(errors[mask]).transpose(1, 0, 2)  # (F, windows, L)
+                mask_errors = np.where(scored, errors[mask].transpose(1, 0, 2), 0.0)
+                # windows overlap: unbuffered adds count every window's entry
+                np.add.at(error_sum[count], (slice(None), steps), mask_errors)
+                np.add.at(error_count[count], (slice(None), steps), scored)
         with np.errstate(invalid="ignore"):
             errors = error_sum / error_count  # NaN where never scored (unobserved)
         worst_feature = np.where(

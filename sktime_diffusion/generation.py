@@ -20,6 +20,7 @@ from ._diffusion import (
 from ._windows import (
     SeriesPiece,
     as_frame,
+    check_columns,
     check_frame,
     default_window_length,
     series_scaling,
@@ -31,8 +32,6 @@ from .engine import MaskStrategy
 
 __all__ = ["DiffusionGenerator"]
 
-#: most training windows cut from the data (a stride keeps larger data under it)
-_MAX_TRAINING_WINDOWS = 50_000
 #: longest output, in windows: longer series are generated block by block
 MAX_LENGTH_IN_WINDOWS = 1000
 
@@ -168,8 +167,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
 
     def _training_windows(self, pieces: list[SeriesPiece]) -> np.ndarray:
         length = self.window_length_
-        scaled = [self.scaling_.apply(piece.values.T[None])[0] for piece in pieces]
-        return training_windows(scaled, length, _MAX_TRAINING_WINDOWS)
+        scaled = [self.scaling_.apply_to_series(piece.values) for piece in pieces]
+        return training_windows(scaled, length)
 
     # ================================================================== sampling
     def sample(
@@ -237,13 +236,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
                 f"got {type(context).__name__}"
             )
         frame = check_frame(context, owner, "context")
-        if list(frame.columns) != list(self.columns_) and not (
-            isinstance(context, pd.Series) and n_features == 1
-        ):
-            raise ValueError(
-                f"{owner} was fitted on columns {list(self.columns_)}, "
-                f"got a context with columns {list(frame.columns)}"
-            )
+        if not (isinstance(context, pd.Series) and n_features == 1):
+            check_columns(owner, self.columns_, frame, "a context")
         return frame.to_numpy(np.float64, na_value=np.nan).T
 
     def _generate(self, known: np.ndarray, length: int, n_samples: int) -> np.ndarray:

@@ -20,6 +20,8 @@ from ._diffusion import (
 )
 from ._windows import (
     SeriesPiece,
+    check_columns,
+    check_every_column_observed,
     check_frame,
     default_window_length,
     series_scaling,
@@ -33,8 +35,6 @@ __all__ = ["DiffusionImputer"]
 
 #: fewest observed values per column that training needs
 MIN_OBSERVED_PER_COLUMN = 10
-#: most training windows cut from the data (a stride keeps larger data under it)
-_MAX_TRAINING_WINDOWS = 50_000
 
 
 class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
@@ -171,7 +171,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         owner = type(self).__name__
         frame = check_frame(X, owner, "X")
         pieces = split_series(frame)
-        _check_every_column_observed(owner, pieces, frame.columns)
+        check_every_column_observed(owner, pieces, frame.columns)
         _check_enough_observed(owner, frame)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
@@ -190,9 +190,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         return default_window_length(pieces[0].index, longest)
 
     def _training_windows(self, pieces: list[SeriesPiece]) -> WindowData:
-        length = self.window_length_
-        scaled = [_pad(self._scaled(piece), length) for piece in pieces]
-        return window_data(training_windows(scaled, length, _MAX_TRAINING_WINDOWS))
+        scaled = self._scaled_padded(pieces)
+        return window_data(training_windows(scaled, self.window_length_))
 
     # ================================================================== transform
     def _transform(self, X, y=None):
@@ -338,13 +337,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     def _check_transform_input(self, X) -> tuple[pd.DataFrame, list[SeriesPiece]]:
         owner = type(self).__name__
         frame = check_frame(X, owner, "X")
-        if list(frame.columns) != list(self.columns_):
-            raise ValueError(
-                f"{owner} was fitted on columns {list(self.columns_)}, "
-                f"got X with columns {list(frame.columns)}"
-            )
+        check_columns(owner, self.columns_, frame)
         pieces = split_series(frame)
-        _check_every_column_observed(owner, pieces, frame.columns)
+        check_every_column_observed(owner, pieces, frame.columns)
         return frame, pieces
 
     # ================================================================== sampling
@@ -375,7 +370,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             One per series, in the units of the data.
         """
         length = self.window_length_
-        scaled = [_pad(self._scaled(piece), length) for piece in pieces]
+        scaled = self._scaled_padded(pieces)
         lengths = [len(piece.values) for piece in pieces]
         paths = [np.repeat(z[None], n_samples, axis=0) for z in scaled]  # (S, F, P)
 
@@ -430,9 +425,15 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             for path, n in zip(paths, lengths, strict=True)
         ]
 
-    def _scaled(self, piece: SeriesPiece) -> np.ndarray:
-        """The series standardised column by column, shape (n_features, n_timepoints)."""
-        return self.scaling_.apply(piece.values.T[None])[0]
+    def _scaled_padded(self, pieces: list[SeriesPiece]) -> list[np.ndarray]:
+        """Each series standardised, padded with NaN to whole windows.
+
+        Returns
+        -------
+        list of np.ndarray of shape (n_features, n_padded_timepoints)
+        """
+        length = self.window_length_
+        return [_pad(self.scaling_.apply_to_series(p.values), length) for p in pieces]
 
     # ================================================================== testing
     @classmethod
@@ -458,26 +459,6 @@ def _pad(values: np.ndarray, length: int) -> np.ndarray:
     out = np.full((n_features, padded), np.nan)
     out[:, :n_timepoints] = values
     return out
-
-
-def _series_name(piece: SeriesPiece) -> str:
-    if piece.key == ():
-        return ""
-    key = piece.key if len(piece.key) > 1 else piece.key[0]
-    return f" of series {key!r}"
-
-
-def _check_every_column_observed(
-    owner: str, pieces: list[SeriesPiece], columns: pd.Index
-) -> None:
-    for piece in pieces:
-        empty = np.isnan(piece.values).all(axis=0)
-        if empty.any():
-            names = ", ".join(repr(c) for c in columns[empty])
-            raise ValueError(
-                f"{owner}: column(s) {names}{_series_name(piece)} have no observed "
-                "value; there is nothing to impute them from"
-            )
 
 
 def _check_enough_observed(owner: str, frame: pd.DataFrame) -> None:
