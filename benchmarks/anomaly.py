@@ -47,7 +47,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
-from sktime_diffusion.datasets import load_nab, load_nab_labels
+from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
 from sktime_diffusion.detection import default_score_smoothing, smooth_scores
 from sktime_diffusion.metrics import best_f1, point_adjusted_scores
 
@@ -76,13 +76,6 @@ DIFFUSION_ROWS = (
 PROBATION = 0.15
 WINDOW = 32
 AR_ORDER = 16
-
-
-def point_labels(index: pd.DatetimeIndex, windows) -> np.ndarray:
-    labels = np.zeros(len(index), dtype=bool)
-    for start, end in windows:
-        labels |= (index >= start) & (index <= end)
-    return labels
 
 
 def standardise(values: np.ndarray, n_train: int) -> np.ndarray:
@@ -212,7 +205,7 @@ def main() -> None:
     for name in names:
         series = load_nab(name, args.data_dir)
         n_train = int(PROBATION * len(series))
-        labels = point_labels(series.index, load_nab_labels(name, args.data_dir))
+        labels = nab_point_labels(series.index, load_nab_labels(name, args.data_dir))
         for method in methods:
             try:
                 scores, fit_seconds, score_seconds = run(method, series, n_train)

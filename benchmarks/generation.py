@@ -25,11 +25,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from _report import environment_line, markdown_table
 
 from sktime_diffusion import DiffusionGenerator
-from sktime_diffusion.datasets import data_path, make_sines
+from sktime_diffusion.datasets import data_path, load_stock_windows, make_sines
 from sktime_diffusion.metrics import (
     autocorrelation_distance,
     discriminative_score,
@@ -47,13 +46,7 @@ def sines() -> np.ndarray:
 
 
 def stocks(data_dir: str | None) -> np.ndarray:
-    frame = pd.read_csv(data_path("timegan/stock_data.csv", data_dir))
-    values = frame.to_numpy(np.float64)[::-1]  # time order, as TimeGAN's loader
-    low, high = values.min(axis=0), values.max(axis=0)
-    scaled = (values - low) / (high - low + 1e-7)
-    return np.lib.stride_tricks.sliding_window_view(scaled, LENGTH, axis=0).transpose(
-        0, 2, 1
-    )
+    return load_stock_windows(data_path("timegan/stock_data.csv", data_dir), LENGTH)
 
 
 def mean_std(values: list[float]) -> str:

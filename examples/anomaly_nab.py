@@ -16,11 +16,10 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import average_precision_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
-from sktime_diffusion.datasets import load_nab, load_nab_labels
+from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
 
 PROBATION = 0.15
 
@@ -58,9 +57,7 @@ def main(path: Path, output: Path) -> None:
     except (FileNotFoundError, KeyError):
         print("no NAB label windows found next to the data")
     if windows:
-        labels = np.zeros(len(test), dtype=bool)
-        for start, end in windows:
-            labels |= (test.index >= start) & (test.index <= end)
+        labels = nab_point_labels(test.index, windows)
         if labels.any():
             print(
                 f"AUC-PR of the scores against NAB's windows: "

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from sktime_diffusion import DiffusionGenerator
+from sktime_diffusion.datasets import load_stock_windows
 from sktime_diffusion.metrics import (
     autocorrelation_distance,
     discriminative_score,
@@ -31,17 +31,8 @@ from sktime_diffusion.metrics import (
 LENGTH = 24
 
 
-def stock_windows(path: Path) -> np.ndarray:
-    """Windows (n, 24, 6) of the min-max scaled prices, in time order."""
-    values = pd.read_csv(path).to_numpy(np.float64)[::-1]  # the file is newest first
-    low, high = values.min(axis=0), values.max(axis=0)
-    scaled = (values - low) / (high - low + 1e-7)
-    windows = np.lib.stride_tricks.sliding_window_view(scaled, LENGTH, axis=0)
-    return windows.transpose(0, 2, 1)
-
-
 def main(path: Path, output: Path) -> None:
-    real = stock_windows(path)
+    real = load_stock_windows(path, LENGTH)
     started = time.perf_counter()
     generator = DiffusionGenerator(random_state=0)
     generator.fit(np.ascontiguousarray(real.transpose(0, 2, 1)))  # numpy3D

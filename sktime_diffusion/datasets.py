@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["data_path", "load_ett", "load_nab", "load_nab_labels", "make_sines"]
+__all__ = [
+    "data_path",
+    "load_ett",
+    "load_nab",
+    "load_nab_labels",
+    "load_stock_windows",
+    "make_sines",
+    "nab_point_labels",
+]
 
 ENVIRONMENT_VARIABLE = "SKTIME_DIFFUSION_DATA"
 
@@ -117,6 +125,49 @@ def load_nab_labels(
     if name not in windows:
         raise KeyError(f"NAB has no label windows for {name!r}")
     return [(pd.Timestamp(start), pd.Timestamp(end)) for start, end in windows[name]]
+
+
+def nab_point_labels(index: pd.Index, windows) -> np.ndarray:
+    """Point labels from NAB's anomaly windows.
+
+    Parameters
+    ----------
+    index : pd.DatetimeIndex
+        Timestamps of the points to label.
+    windows : sequence of (start, end)
+        As returned by :func:`load_nab_labels`; both ends included.
+
+    Returns
+    -------
+    np.ndarray of bool, shape (len(index),)
+        True for points inside a window.
+    """
+    labels = np.zeros(len(index), dtype=bool)
+    for start, end in windows:
+        labels |= (index >= start) & (index <= end)
+    return labels
+
+
+def load_stock_windows(path: str | os.PathLike, length: int = 24) -> np.ndarray:
+    """TimeGAN's stock data as min-max scaled windows, as TimeGAN's loader makes them.
+
+    Parameters
+    ----------
+    path : path
+        TimeGAN's ``stock_data.csv`` (Google daily prices, newest day first).
+    length : int
+        Steps per window; windows start at every day.
+
+    Returns
+    -------
+    np.ndarray of shape (n_windows, length, n_columns)
+        In time order, each column scaled to [0, 1] over the whole file.
+    """
+    values = pd.read_csv(path).to_numpy(np.float64)[::-1]
+    low, high = values.min(axis=0), values.max(axis=0)
+    scaled = (values - low) / (high - low + 1e-7)
+    windows = np.lib.stride_tricks.sliding_window_view(scaled, length, axis=0)
+    return windows.transpose(0, 2, 1)
 
 
 def make_sines(

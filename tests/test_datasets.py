@@ -1,0 +1,60 @@
+"""Loaders of public files read from a local path (files written here, no download)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sktime_diffusion.datasets import (
+    data_path,
+    load_nab,
+    load_nab_labels,
+    load_stock_windows,
+    nab_point_labels,
+)
+
+
+@pytest.fixture()
+def nab_dir(tmp_path):
+    folder = tmp_path / "NAB" / "data" / "realKnownCause"
+    folder.mkdir(parents=True)
+    times = pd.date_range("2014-01-01", periods=12, freq="5min")
+    pd.DataFrame(
+        {"timestamp": times.strftime("%Y-%m-%d %H:%M:%S"), "value": range(12)}
+    ).to_csv(folder / "toy.csv", index=False)
+    (tmp_path / "NAB" / "labels").mkdir()
+    windows = {
+        "realKnownCause/toy.csv": [
+            ["2014-01-01 00:10:00.000000", "2014-01-01 00:20:00.000000"]
+        ]
+    }
+    (tmp_path / "NAB" / "labels" / "combined_windows.json").write_text(json.dumps(windows))
+    return tmp_path
+
+
+def test_nab_series_and_its_windows_give_point_labels(nab_dir):
+    y = load_nab("realKnownCause/toy.csv", nab_dir)
+    assert y.index.freqstr == "5min" and y.dtype == np.float64 and len(y) == 12
+    windows = load_nab_labels("realKnownCause/toy.csv", nab_dir)
+    labels = nab_point_labels(y.index, windows)
+    assert np.flatnonzero(labels).tolist() == [2, 3, 4]  # both ends included
+    with pytest.raises(KeyError, match="no label windows"):
+        load_nab_labels("realKnownCause/other.csv", nab_dir)
+
+
+def test_stock_windows_are_in_time_order_and_scaled_to_the_unit_interval(tmp_path):
+    path = tmp_path / "stock_data.csv"
+    newest_first = np.arange(30.0)[::-1, None] * np.array([[1.0, 2.0]])
+    pd.DataFrame(newest_first, columns=["Open", "Close"]).to_csv(path, index=False)
+    windows = load_stock_windows(path, length=5)
+    assert windows.shape == (26, 5, 2)
+    assert np.all(np.diff(windows[0, :, 0]) > 0)  # oldest day first
+    np.testing.assert_allclose(
+        windows[[0, -1]][:, [0, -1]].reshape(-1, 2)[[0, -1]], [[0, 0], [1, 1]], atol=1e-6
+    )
+
+
+def test_a_missing_file_says_where_it_looked(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        data_path("NAB/data/none.csv", tmp_path)
