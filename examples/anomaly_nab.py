@@ -20,6 +20,7 @@ from sklearn.metrics import average_precision_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
 from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
+from sktime_diffusion.detection import flagged_segments
 
 PROBATION = 0.15
 
@@ -36,8 +37,9 @@ def main(path: Path, output: Path) -> None:
     detector = DiffusionAnomalyDetector(random_state=0).fit(train)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    scores = detector.transform_scores(test)["scores"]
-    segments = detector.predict_anomaly_segments(test)["ilocs"]
+    score_table = detector.transform_scores(test)
+    scores = score_table["scores"]
+    segments = flagged_segments(scores.to_numpy(), detector.threshold_)
     score_seconds = time.perf_counter() - started
 
     print(
@@ -70,7 +72,11 @@ def main(path: Path, output: Path) -> None:
     except ImportError:
         return
     axes = plot_anomalies(
-        detector, test, true_windows=windows, title=f"DiffusionAnomalyDetector: {name}"
+        detector,
+        test,
+        true_windows=windows,
+        title=f"DiffusionAnomalyDetector: {name}",
+        scores=score_table,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     axes[0].figure.tight_layout()

@@ -31,7 +31,12 @@ from ._windows import (
 )
 from .engine import MaskStrategy, grating_hidden
 
-__all__ = ["DiffusionAnomalyDetector", "default_score_smoothing", "smooth_scores"]
+__all__ = [
+    "DiffusionAnomalyDetector",
+    "default_score_smoothing",
+    "flagged_segments",
+    "smooth_scores",
+]
 
 #: windows scored per batch of sampling (bounds the memory of the samples)
 _WINDOWS_PER_BATCH = 256
@@ -267,8 +272,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     def _predict(self, X) -> pd.Series:
         """Positions (``iloc``) of the points scoring above ``threshold_``."""
         scores = self._scores(self._checked_values(X))
-        flagged = np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) > self.threshold_)
-        return pd.Series(flagged, dtype="int64")
+        return pd.Series(_positions_above(scores, self.threshold_), dtype="int64")
 
     def predict_anomaly_segments(self, X) -> pd.DataFrame:
         """Runs of consecutive flagged points, as left-closed intervals of positions.
@@ -288,17 +292,8 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             Column ``"ilocs"`` of ``pd.Interval(start, end, closed="left")``, one row
             per run of flagged points, in time order.
         """
-        flagged = self.predict(X)["ilocs"].to_numpy()
-        if len(flagged) == 0:
-            return pd.DataFrame({"ilocs": pd.Series([], dtype=object)})
-        breaks = np.flatnonzero(np.diff(flagged) > 1)
-        starts = flagged[np.r_[0, breaks + 1]]
-        ends = flagged[np.r_[breaks, len(flagged) - 1]] + 1
-        intervals = [
-            pd.Interval(int(a), int(b), closed="left")
-            for a, b in zip(starts, ends, strict=True)
-        ]
-        return pd.DataFrame({"ilocs": intervals})
+        scores = self.transform_scores(X)["scores"].to_numpy()
+        return pd.DataFrame({"ilocs": flagged_segments(scores, self.threshold_)})
 
     # ================================================================== scoring
     def _checked_values(self, X) -> np.ndarray:
@@ -399,6 +394,41 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 "contamination": 0.1,
             },
         ]
+
+
+def _positions_above(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Positions of the scores above ``threshold``; NaN is never above."""
+    return np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) > threshold)
+
+
+def flagged_segments(scores: np.ndarray, threshold: float) -> pd.Series:
+    """Runs of consecutive points scoring above ``threshold``.
+
+    Parameters
+    ----------
+    scores : np.ndarray of shape (n_timepoints,)
+        NaN scores are never flagged.
+    threshold : float
+
+    Returns
+    -------
+    pd.Series of pd.Interval
+        ``pd.Interval(start, end, closed="left")`` of positions, one per run, in time
+        order (object dtype, empty when nothing is flagged).
+    """
+    flagged = _positions_above(scores, threshold)
+    if len(flagged) == 0:
+        return pd.Series([], dtype=object)
+    breaks = np.flatnonzero(np.diff(flagged) > 1)
+    starts = flagged[np.r_[0, breaks + 1]]
+    ends = flagged[np.r_[breaks, len(flagged) - 1]] + 1
+    return pd.Series(
+        [
+            pd.Interval(int(a), int(b), closed="left")
+            for a, b in zip(starts, ends, strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def default_score_smoothing(window_length: int) -> int:

@@ -193,14 +193,14 @@ def plot_anomalies(
     true_windows: Sequence[tuple[Any, Any]] = (),
     axes: Any = None,
     title: str | None = None,
+    scores: pd.DataFrame | None = None,
 ):
     """A series over its anomaly scores, with the flagged stretches shaded.
 
     Parameters
     ----------
     detector : fitted DiffusionAnomalyDetector
-        Anything with ``transform_scores``, ``predict_anomaly_segments`` and
-        ``threshold_``.
+        Anything with ``transform_scores`` and ``threshold_``.
     X : pd.Series or pd.DataFrame
         One series with the detector's columns.
     column : column label, optional
@@ -210,12 +210,17 @@ def plot_anomalies(
     axes : pair of matplotlib Axes, optional
         Series axes and score axes; a new figure when None.
     title : str, optional
+    scores : pd.DataFrame, optional
+        ``detector.transform_scores(X)`` when already computed (scoring samples the
+        model; passing them saves doing it again).
 
     Returns
     -------
     np.ndarray of two matplotlib Axes
         The series (top) and the scores with the threshold (bottom).
     """
+    from .detection import flagged_segments
+
     plt = _pyplot()
     frame = X.to_frame() if isinstance(X, pd.Series) else X
     if isinstance(frame.index, pd.MultiIndex):
@@ -228,13 +233,15 @@ def plot_anomalies(
         )
     series_ax, score_ax = axes
     times = _as_timestamps(frame.index)
-    scores = detector.transform_scores(frame).iloc[:, 0].to_numpy()
+    if scores is None:
+        scores = detector.transform_scores(frame)
+    scores = scores.iloc[:, 0].to_numpy()
     series_ax.plot(times, frame[column].to_numpy(), color="black", lw=0.8, label=column)
     score_ax.plot(times, scores, color="tab:blue", lw=0.8, label="anomaly score")
     score_ax.axhline(
         detector.threshold_, color="tab:orange", ls="--", lw=1, label="threshold"
     )
-    for number, segment in enumerate(detector.predict_anomaly_segments(frame)["ilocs"]):
+    for number, segment in enumerate(flagged_segments(scores, detector.threshold_)):
         for ax in axes:
             ax.axvspan(
                 times[segment.left],
