@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+
+import numpy as np
 
 
 def cpu_name() -> str:
@@ -52,3 +54,40 @@ def markdown_table(
         cells = [format_cell(row.get(c, ""), decimals.get(c, 3)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+#: nominal coverages of the central intervals every probabilistic benchmark reports
+COVERAGES = (0.5, 0.8, 0.9, 0.95)
+
+
+def interval_levels() -> list[float]:
+    """Quantile levels of the :data:`COVERAGES` intervals' bounds, ascending."""
+    bounds = {round((1 - c) / 2, 4) for c in COVERAGES} | {
+        round((1 + c) / 2, 4) for c in COVERAGES
+    }
+    return sorted(bounds)
+
+
+def coverage_scores(quantile: Callable[[float], np.ndarray], observed: np.ndarray) -> dict:
+    """Share of ``observed`` inside each central interval of :data:`COVERAGES`.
+
+    Parameters
+    ----------
+    quantile : callable
+        ``quantile(level)`` returns the forecast quantile at ``level``, shaped like
+        ``observed``.
+    observed : np.ndarray
+
+    Returns
+    -------
+    dict
+        ``{"coverage 50%": ..., "coverage 80%": ..., ...}``
+    """
+    from sktime_diffusion.metrics import interval_coverage
+
+    return {
+        f"coverage {round(100 * c)}%": interval_coverage(
+            quantile(round((1 - c) / 2, 4)), quantile(round((1 + c) / 2, 4)), observed
+        )
+        for c in COVERAGES
+    }

@@ -15,8 +15,9 @@ Protocols (as in the forecaster issue):
 
 Every model is scored the same way from its quantile forecasts at the 99 levels
 0.01, ..., 0.99: CRPS = twice the mean pinball loss over those levels
-(:func:`sktime_diffusion.metrics.crps_from_quantiles`), the 90% interval is the
-0.05 / 0.95 quantile pair, and MAE / MASE use the point forecast (``predict``). MASE
+(:func:`sktime_diffusion.metrics.crps_from_quantiles`); the 50/80/90/95% intervals are
+the central quantile pairs (0.25 / 0.75, ..., 0.025 / 0.975, the last two levels asked
+for in the same call), and MAE / MASE use the point forecast (``predict``). MASE
 divides by the in-sample MAE of the naive (last value) forecast on each fold's training
 data, as sktime's ``MeanAbsoluteScaledError()`` does by default. Figures are means over
 folds (and columns); times are seconds per fit and per predict call (all quantiles).
@@ -33,14 +34,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _report import environment_line, markdown_table
+from _report import (
+    COVERAGES,
+    coverage_scores,
+    environment_line,
+    interval_levels,
+    markdown_table,
+)
 from sktime.datasets import load_airline
 from sktime.forecasting.naive import NaiveForecaster
 from sktime.split import ExpandingWindowSplitter
 
 from sktime_diffusion import DiffusionForecaster
 from sktime_diffusion.datasets import load_ett
-from sktime_diffusion.metrics import crps_from_quantiles, interval_coverage
+from sktime_diffusion.metrics import crps_from_quantiles
 
 LEVELS = [round(level, 2) for level in np.arange(0.01, 1.0, 0.01)]
 
@@ -97,28 +104,29 @@ def _naive_scale(y_train: pd.DataFrame) -> np.ndarray:
 
 def run_fold(model, y_train, y_test, fh) -> dict[str, float]:
     """Fit, predict and score one model on one fold."""
+    levels = sorted(set(LEVELS) | set(interval_levels()))
     started = time.perf_counter()
     model.fit(y_train, fh=fh)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     point = model.predict()
-    quantiles = model.predict_quantiles(alpha=LEVELS)
+    quantiles = model.predict_quantiles(alpha=levels)
     predict_seconds = time.perf_counter() - started
     truth = _frame(y_test).to_numpy(np.float64)  # (T, F)
     point = _frame(point).to_numpy(np.float64)
     n_columns = truth.shape[1]
-    q = quantiles.to_numpy(np.float64).reshape(len(truth), n_columns, len(LEVELS))
+    q = quantiles.to_numpy(np.float64).reshape(len(truth), n_columns, len(levels))
     absolute_error = np.abs(point - truth).mean(axis=0)
     scale = _naive_scale(_frame(y_train))
-    lower, upper = q[..., LEVELS.index(0.05)], q[..., LEVELS.index(0.95)]
-    return {
+    grid = q[..., [levels.index(level) for level in LEVELS]]
+    row = {
         "MAE": float(absolute_error.mean()),
         "MASE": float((absolute_error / scale).mean()),
-        "CRPS": float(crps_from_quantiles(q, truth, LEVELS).mean()),
-        "coverage 90%": interval_coverage(lower, upper, truth),
-        "fit s": fit_seconds,
-        "predict s": predict_seconds,
+        "CRPS": float(crps_from_quantiles(grid, truth, LEVELS).mean()),
     }
+    row.update(coverage_scores(lambda level: q[..., levels.index(level)], truth))
+    row.update({"fit s": fit_seconds, "predict s": predict_seconds})
+    return row
 
 
 def _frame(data) -> pd.DataFrame:
@@ -155,7 +163,8 @@ def run_dataset(name: str, data_dir, model_names, random_state: int) -> list[dic
 
 def markdown(rows: list[dict]) -> str:
     """Rows as a Markdown table."""
-    columns = ["data", "model", "MAE", "MASE", "CRPS", "coverage 90%", "fit s", "predict s"]
+    coverages = [f"coverage {round(100 * c)}%" for c in COVERAGES]
+    columns = ["data", "model", "MAE", "MASE", "CRPS", *coverages, "fit s", "predict s"]
     return markdown_table(rows, columns, {"fit s": 1, "predict s": 1})
 
 

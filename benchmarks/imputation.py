@@ -19,10 +19,11 @@ last 28 test rows dropped). Two masks over the test windows, drawn with
 Scores on the hidden entries only, in standardised units: MAE and MSE of the point
 imputation (the median of the samples for sampling methods), CRPS from the samples
 (:func:`sktime_diffusion.metrics.crps_from_samples`; the deterministic methods' CRPS is
-their MAE), and 90% interval coverage from the 5% / 95% empirical quantiles of 100
-samples. Training and inference seconds are wall-clock; peak memory is the peak
-resident set of a fresh process that runs the one method (a spawned child per method,
-so it includes the Python and torch start-up, about the same for every method).
+their MAE), and the coverage of the central 50/80/90/95% intervals from the empirical
+quantiles of 100 samples (e.g. 5% / 95% for 90%). Training and inference seconds are
+wall-clock; peak memory is the peak resident set of a fresh process that runs the one
+method (a spawned child per method, so it includes the Python and torch start-up, about
+the same for every method).
 
 Methods: per-window mean of the observed entries, last observation carried forward
 (backward at the window start), linear interpolation (nearest value at the edges),
@@ -43,7 +44,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _pypots import small_csdi
-from _report import environment_line, markdown_table
+from _report import (
+    COVERAGES,
+    coverage_scores,
+    environment_line,
+    interval_levels,
+    markdown_table,
+)
 
 TRAIN_END, VALIDATION_END, TEST_END = 10452, 13936, 17420
 WINDOW, N_SAMPLES, SEED = 48, 100, 2024
@@ -175,7 +182,7 @@ def impute(method: str, model, gappy: np.ndarray, columns: list[str]) -> np.ndar
 
 # ------------------------------------------------------------------------ scoring
 def score(samples: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> dict[str, float]:
-    from sktime_diffusion.metrics import crps_from_samples, interval_coverage
+    from sktime_diffusion.metrics import crps_from_samples
 
     draws = samples[:, hidden]  # (S, n_hidden)
     observed = truth[hidden]
@@ -184,11 +191,13 @@ def score(samples: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> dict[st
         "MAE": float(np.abs(point - observed).mean()),
         "MSE": float(((point - observed) ** 2).mean()),
         "CRPS": float(crps_from_samples(draws, observed).mean()),
-        "coverage 90%": float("nan"),
     }
     if len(draws) > 1:
-        lower, upper = np.quantile(draws, [0.05, 0.95], axis=0)
-        row["coverage 90%"] = interval_coverage(lower, upper, observed)
+        levels = interval_levels()
+        bounds = dict(zip(levels, np.quantile(draws, levels, axis=0), strict=True))
+        row.update(coverage_scores(bounds.__getitem__, observed))
+    else:
+        row.update({f"coverage {round(100 * c)}%": float("nan") for c in COVERAGES})
     return row
 
 

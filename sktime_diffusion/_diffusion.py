@@ -44,6 +44,9 @@ __all__ = [
 #: bounds of the automatic training budget (optimiser steps)
 _MIN_AUTO_STEPS, _MAX_AUTO_STEPS = 300, 1500
 
+#: the automatic learning rate: this much per training window, within the bounds below
+_RATE_PER_WINDOW, _MIN_AUTO_RATE, _MAX_AUTO_RATE = 1e-6, 1e-3, 1e-2
+
 #: the shared parameters of every estimator's ``__init__``, in signature order
 ENGINE_PARAMETER_NAMES = (
     "network",
@@ -78,7 +81,7 @@ ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
     sampler : {"dpm_solver", "ddim", "ddpm", "heun", "euler_maruyama", \
 "predictor_corrector"}, default="dpm_solver"
         Sampler; DPM-Solver++ needs only 10-20 steps.
-    n_sampling_steps : int, default=20
+    n_sampling_steps : int, default=10
         Steps of the sampler.
     training_steps : int or None, default=None
         Optimiser steps of training (batches of ``batch_size`` windows). None sizes the
@@ -90,8 +93,12 @@ ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
         machine's speed; leave None for reproducible fits.
     batch_size : int, default=64
         Windows per optimiser step.
-    learning_rate : float, default=1e-3
-        Peak learning rate of AdamW (warm-up, then cosine decay).
+    learning_rate : float or None, default=None
+        Peak learning rate of AdamW (warm-up, then cosine decay). None sizes it to the
+        data like the training budget: 1e-3 per 1,000 training windows, at least 1e-3
+        and at most 1e-2. Few windows are seen hundreds of times in the budget, and a
+        high rate memorises them (intervals far too narrow); many windows are seen a
+        few times each, and a low rate leaves the network under-trained.
     validation_fraction : float, default=0.0
         Share of the training windows held out to pick the best weights.
     patience : int or None, default=None
@@ -210,8 +217,10 @@ class DiffusionEngineMixin:
             isinstance(self.max_time, Real) and self.max_time > 0
         ):
             raise ValueError(f"{owner}: max_time must be positive seconds or None")
-        if not (isinstance(self.learning_rate, Real) and self.learning_rate > 0):
-            raise ValueError(f"{owner}: learning_rate must be positive")
+        if self.learning_rate is not None and not (
+            isinstance(self.learning_rate, Real) and self.learning_rate > 0
+        ):
+            raise ValueError(f"{owner}: learning_rate must be positive or None")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"{owner}: validation_fraction must be in [0, 1)")
         if self.patience is not None:
@@ -258,6 +267,12 @@ class DiffusionEngineMixin:
             return int(self.training_steps)
         return int(min(max(6 * n_windows, _MIN_AUTO_STEPS), _MAX_AUTO_STEPS))
 
+    def _learning_rate(self, n_windows: int) -> float:
+        """``learning_rate``, or 1e-6 per training window within [1e-3, 1e-2]."""
+        if self.learning_rate is not None:
+            return float(self.learning_rate)
+        return float(min(max(_RATE_PER_WINDOW * n_windows, _MIN_AUTO_RATE), _MAX_AUTO_RATE))
+
     def _train(
         self,
         model: DiffusionModel,
@@ -276,7 +291,7 @@ class DiffusionEngineMixin:
             max_steps=steps,
             max_time=self.max_time,
             batch_size=batch_size,
-            learning_rate=float(self.learning_rate),
+            learning_rate=self._learning_rate(len(data)),
             validation_fraction=float(self.validation_fraction) if len(data) > 1 else 0.0,
             patience=self.patience,
             seed=seed,

@@ -371,3 +371,52 @@ def test_automatic_training_budget_grows_with_the_data_within_bounds():
     assert forecaster._training_budget(100) == 600
     assert forecaster._training_budget(100_000) == 1500
     assert DiffusionForecaster(training_steps=7)._training_budget(100_000) == 7
+
+
+def test_automatic_learning_rate_grows_with_the_data_within_bounds():
+    forecaster = DiffusionForecaster()
+    assert forecaster._learning_rate(60) == pytest.approx(1e-3)
+    assert forecaster._learning_rate(4_000) == pytest.approx(4e-3)
+    assert forecaster._learning_rate(100_000) == pytest.approx(1e-2)
+    assert DiffusionForecaster(learning_rate=5e-4)._learning_rate(100_000) == 5e-4
+
+
+def test_bad_learning_rate_is_refused_by_name(airline):
+    with pytest.raises(ValueError, match="learning_rate"):
+        tiny(learning_rate=-1.0).fit(airline, fh=FH)
+
+
+def test_intervals_are_calibrated_on_simulated_gaussian_ar():
+    """On AR(1) data with unit Gaussian noise, intervals cover near their nominal level.
+
+    A global model over 60 simulated series forecasts 3 steps of each; the 180 held-out
+    values must fall inside the 50/80/95% intervals about as often as promised, and the
+    one-step interval must be about as wide as the true conditional distribution's.
+    """
+    rng = np.random.default_rng(0)
+    n_series, n_timepoints, phi, horizon = 60, 160, 0.6, 3
+    values = np.zeros((n_series, n_timepoints + horizon))
+    values[:, 0] = rng.normal(size=n_series) / np.sqrt(1 - phi**2)
+    for t in range(1, n_timepoints + horizon):
+        values[:, t] = phi * values[:, t - 1] + rng.normal(size=n_series)
+    index = pd.MultiIndex.from_product(
+        [range(n_series), pd.RangeIndex(n_timepoints)], names=["series", "time"]
+    )
+    y = pd.DataFrame({"y": values[:, :n_timepoints].ravel()}, index=index)
+    forecaster = DiffusionForecaster(
+        network=DilatedConvNetwork(channels=16, n_layers=4, time_embedding_dim=32),
+        context_length=16,
+        training_steps=200,
+        n_samples=100,
+        n_sampling_steps=10,
+        random_state=0,
+    ).fit(y, fh=list(range(1, horizon + 1)))
+    intervals = forecaster.predict_interval(coverage=[0.5, 0.8, 0.95])
+    truth = values[:, n_timepoints:].ravel()
+    for coverage, z in [(0.5, 0.674), (0.8, 1.282), (0.95, 1.960)]:
+        lower = intervals[("y", coverage, "lower")].to_numpy()
+        upper = intervals[("y", coverage, "upper")].to_numpy()
+        inside = np.mean((lower <= truth) & (truth <= upper))
+        assert abs(inside - coverage) < 0.12, (coverage, inside)
+        one_step_width = (upper - lower).reshape(n_series, horizon)[:, 0].mean()
+        assert 0.7 < one_step_width / (2 * z) < 1.4, (coverage, one_step_width)
