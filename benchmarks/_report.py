@@ -36,7 +36,9 @@ def environment_line(device: str = "cpu") -> str:
 
 
 def format_cell(value, decimals: int = 3) -> str:
-    """Floats with ``decimals`` places, anything else as text."""
+    """Floats with ``decimals`` places ("-" for NaN), anything else as text."""
+    if isinstance(value, float) and np.isnan(value):
+        return "-"
     if isinstance(value, float):
         return f"{value:.{decimals}f}"
     return str(value)

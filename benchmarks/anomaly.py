@@ -13,10 +13,11 @@ where DiffusionAnomalyDetector's AUC-PR beats IsolationForest's close the report
 Methods:
 
 - ``diffusion``: ``DiffusionAnomalyDetector(random_state=0)``, all defaults (point scores
-  smoothed over a quarter window); from the same run, ``diffusion (raw points)`` is
-  ``score_smoothing=1`` and ``diffusion (smoothed over a window)`` is
-  ``score_smoothing=window_length_`` (smoothing is applied after sampling, by the
-  detector's own ``smooth_scores``, so the three rows share one fit and one scoring);
+  pooled over a window by their root mean square); from the same run, ``diffusion (raw
+  points)`` is ``score_smoothing=1``, ``diffusion (RMS over a quarter window)`` is
+  ``score_smoothing=window_length_ // 4`` and ``diffusion (mean over a window)`` pools
+  by the plain mean instead (smoothing is applied after sampling, by the detector's own
+  ``smooth_scores``, so the four rows share one fit and one scoring);
 - ``isolation forest``: scikit-learn's ``IsolationForest(random_state=0)`` on sliding
   windows of 32 standardised values (the detector's default window); a point's score
   is that of the window ending at it;
@@ -71,7 +72,8 @@ METHODS = ["random", "ar residual z", "isolation forest", "SubLOF", "STRAY", "di
 DIFFUSION_ROWS = (
     "diffusion (raw points)",
     "diffusion",
-    "diffusion (smoothed over a window)",
+    "diffusion (RMS over a quarter window)",
+    "diffusion (mean over a window)",
 )
 PROBATION = 0.15
 WINDOW = 32
@@ -123,7 +125,7 @@ def stray(test: np.ndarray) -> np.ndarray:
 def diffusion(
     train: pd.Series, test: pd.Series
 ) -> tuple[dict[str, np.ndarray], float, float]:
-    """Scores of the three diffusion rows (see the module docstring) from one run.
+    """Scores of the four diffusion rows (see the module docstring) from one run.
 
     A series whose timestamps are not increasing and unique (NAB's machine temperature
     file repeats some) is not an sktime series; it is passed with positions instead.
@@ -141,7 +143,8 @@ def diffusion(
     scores = {
         DIFFUSION_ROWS[0]: raw,
         DIFFUSION_ROWS[1]: smooth_scores(raw, default_score_smoothing(window)),
-        DIFFUSION_ROWS[2]: smooth_scores(raw, window),
+        DIFFUSION_ROWS[2]: smooth_scores(raw, max(1, window // 4)),
+        DIFFUSION_ROWS[3]: smooth_scores(raw, window, power=1),
     }
     return scores, fitted - started, seconds
 
@@ -186,14 +189,17 @@ def main() -> None:
         "--from-json",
         default=None,
         help="comma-separated row files of earlier runs: print their tables (a later "
-        "file's rows replace an earlier file's rows of the same series and method)",
+        "file's rows replace an earlier file's rows of the same series and method; "
+        "rows of methods this version no longer reports are left out)",
     )
     args = parser.parse_args()
     if args.from_json is not None:
         merged = {}
+        current = {*METHODS, *DIFFUSION_ROWS}
         for path in args.from_json.split(","):
             for row in json.loads(Path(path).read_text()):
-                merged[(row["series"], row["method"])] = row
+                if row["method"] in current:
+                    merged[(row["series"], row["method"])] = row
         report(list(merged.values()), sorted({row["method"] for row in merged.values()}))
         return
     methods = [m.strip() for m in args.methods.split(",")]

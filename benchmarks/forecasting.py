@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _pypots import CSDIForecaster
 from _report import (
     COVERAGES,
     coverage_scores,
@@ -59,7 +60,9 @@ DATASETS = {
 }
 
 
-def _models(sp: int, n_timepoints: int, random_state: int) -> dict[str, Callable]:
+def _models(
+    sp: int, n_timepoints: int, random_state: int, diffusion_params: dict
+) -> dict[str, Callable]:
     """Factories of the compared forecasters (imported lazily: optional packages)."""
 
     def theta():
@@ -89,7 +92,11 @@ def _models(sp: int, n_timepoints: int, random_state: int) -> dict[str, Callable
         "StatsForecastAutoETS": ets,
         "AutoARIMA (pmdarima)": autoarima,
         "StatsForecastAutoARIMA": statsforecast_autoarima,
-        "DiffusionForecaster": lambda: DiffusionForecaster(random_state=random_state),
+        "DiffusionForecaster": lambda: DiffusionForecaster(
+            random_state=random_state, **diffusion_params
+        ),
+        # context as DiffusionForecaster's default (4 seasons; the horizons are <= sp)
+        "PyPOTS CSDI": lambda: CSDIForecaster(context=4 * sp, random_state=random_state),
     }
     if n_timepoints > 5000:
         # pmdarima's seasonal search does not finish in reasonable time on ~14k points
@@ -133,7 +140,9 @@ def _frame(data) -> pd.DataFrame:
     return data.to_frame() if isinstance(data, pd.Series) else data
 
 
-def run_dataset(name: str, data_dir, model_names, random_state: int) -> list[dict]:
+def run_dataset(
+    name: str, data_dir, model_names, random_state: int, diffusion_params: dict
+) -> list[dict]:
     """All models on all folds of one data set; rows of mean scores."""
     loader, horizon, initial, step, sp = DATASETS[name]
     y = loader(data_dir)
@@ -141,7 +150,7 @@ def run_dataset(name: str, data_dir, model_names, random_state: int) -> list[dic
     splitter = ExpandingWindowSplitter(initial_window=initial, step_length=step, fh=fh)
     folds = list(splitter.split(y))
     rows = []
-    for model_name, factory in _models(sp, len(y), random_state).items():
+    for model_name, factory in _models(sp, len(y), random_state, diffusion_params).items():
         if model_name not in model_names and "all" not in model_names:
             continue
         scores = []
@@ -174,13 +183,25 @@ def main() -> None:
     parser.add_argument("--datasets", default="airline,etth1-ot,etth1")
     parser.add_argument("--models", default="all", help="comma-separated model names")
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--diffusion-params",
+        default="{}",
+        help="JSON of DiffusionForecaster parameters other than the defaults, e.g. "
+        "'{\"learning_rate\": 0.01}'",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
     args = parser.parse_args()
     print(environment_line())
     rows = []
     for name in args.datasets.split(","):
         rows.extend(
-            run_dataset(name, args.data_dir, args.models.split(","), args.random_state)
+            run_dataset(
+                name,
+                args.data_dir,
+                args.models.split(","),
+                args.random_state,
+                json.loads(args.diffusion_params),
+            )
         )
     print(markdown(rows))
     if args.json:

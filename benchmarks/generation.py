@@ -14,7 +14,10 @@ score (``|accuracy - 0.5|`` of a GRU classifier, 2,000 steps, 80/20 split) and
 predictive score (a GRU trained on the synthetic windows to predict the last feature one
 step ahead, 5,000 steps, MAE on the real windows) are averaged over 5 seeds of those
 post-hoc models (mean +- std); the predictive score of the real windows themselves is
-the floor. Run ``python benchmarks/generation.py --data-dir ../shared/data``.
+the floor. The nearest-neighbour ratio (:func:`sktime_diffusion.metrics.
+nearest_neighbour_ratio`) checks for copied training windows: about 1 when synthetic
+windows are as far from the training windows as those are from each other, near 0 for
+copies. Run ``python benchmarks/generation.py --data-dir ../shared/data``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sktime_diffusion.metrics import (
     autocorrelation_distance,
     discriminative_score,
     marginal_distance,
+    nearest_neighbour_ratio,
     predictive_score,
 )
 
@@ -56,7 +60,11 @@ def mean_std(values: list[float]) -> str:
 def evaluate(
     name: str, real: np.ndarray, max_time: float | None, training_steps: int | None
 ) -> dict:
-    """Train, sample and score one data set; ``real`` is (n, length, n_features)."""
+    """Train, sample and score one data set; ``real`` is (n, length, n_features).
+
+    Stock windows overlap (one series, stride 1): for the nearest-neighbour ratio, real
+    windows less than a window apart are not each other's neighbours.
+    """
     started = time.perf_counter()
     generator = DiffusionGenerator(
         random_state=0, max_time=max_time, training_steps=training_steps
@@ -76,6 +84,9 @@ def evaluate(
         "predictive (real data)": mean_std(floor),
         "marginal distance": marginal_distance(real, synthetic),
         "autocorrelation distance": autocorrelation_distance(real, synthetic),
+        "nearest-neighbour ratio": nearest_neighbour_ratio(
+            real, synthetic, exclusion=LENGTH if name == "stocks" else 0
+        ),
         "training steps": generator.training_history_.n_steps,
         "train s": trained - started,
         "sample s": sampled - trained,

@@ -36,6 +36,7 @@ this data as in PyPOTS' examples).
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import resource
 import time
@@ -117,7 +118,7 @@ def as_panel(windows: np.ndarray, columns: list[str]) -> pd.DataFrame:
 
 
 def diffusion(
-    train: np.ndarray, columns: list[str], budget: float | None
+    train: np.ndarray, columns: list[str], budget: float | None, extra: dict
 ) -> tuple[object, float]:
     """DiffusionImputer fitted on the training rows; (imputer, fit seconds)."""
     from sktime_diffusion import DiffusionImputer
@@ -125,6 +126,7 @@ def diffusion(
     params = {"window_length": WINDOW, "n_samples": N_SAMPLES, "random_state": 0}
     if budget is not None:
         params.update(training_steps=10**6, max_time=budget)
+    params.update(extra)
     imputer = DiffusionImputer(**params)
     started = time.perf_counter()
     imputer.fit(pd.DataFrame(train, columns=columns))
@@ -202,7 +204,11 @@ def score(samples: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> dict[st
 
 
 def run_method(
-    method: str, mask_kinds: list[str], data_dir: str | None, budget: float
+    method: str,
+    mask_kinds: list[str],
+    data_dir: str | None,
+    budget: float,
+    diffusion_params: dict,
 ) -> list[dict]:
     """One method, trained once, scored on every mask, in the current process."""
     values, _, columns = load_standardised(data_dir)
@@ -210,7 +216,10 @@ def run_method(
     model, fit_seconds = None, 0.0
     if method.startswith("diffusion"):
         model, fit_seconds = diffusion(
-            values[:TRAIN_END], columns, None if method == "diffusion-default" else budget
+            values[:TRAIN_END],
+            columns,
+            None if method == "diffusion-default" else budget,
+            diffusion_params,
         )
     elif method in ("saits", "csdi"):
         model, fit_seconds = pypots(
@@ -264,11 +273,23 @@ def main() -> None:
         "--budget", type=float, default=420.0, help="training seconds of 'diffusion'"
     )
     parser.add_argument("--csv", type=Path, default=None, help="also write rows here")
+    parser.add_argument(
+        "--diffusion-params",
+        default="{}",
+        help="JSON of DiffusionImputer parameters other than the defaults, e.g. "
+        "'{\"learning_rate\": 0.001}'",
+    )
     args = parser.parse_args()
     print(environment_line() + "; data ETTh1 (ETDataset, CC BY-ND 4.0)")
     rows = []
     for method in args.methods.split(","):
-        for row in run_isolated(method, args.masks.split(","), args.data_dir, args.budget):
+        for row in run_isolated(
+            method,
+            args.masks.split(","),
+            args.data_dir,
+            args.budget,
+            json.loads(args.diffusion_params),
+        ):
             rows.append(row)
             print(
                 "  ".join(

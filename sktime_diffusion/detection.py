@@ -68,11 +68,13 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     slices) catch spikes, coarse ones (a hidden half window) catch level shifts and
     stretches that lost their usual shape. A normal value scores about 0.8 (the mean
     of ``|N(0, 1)|``) when the model is calibrated. Time points without an observed
-    value score NaN (and are never flagged). Last, the point scores are averaged over a
-    centred moving window of ``score_smoothing`` steps (:func:`smooth_scores`): an
-    anomaly that lasts (a level shift, a lost daily shape) lifts the scores of its whole
-    stretch, and the few reconstructions per point matter less, while a single spike
-    still stands out. ``score_smoothing=1`` gives the raw point scores.
+    value score NaN (and are never flagged). Last, the point scores are pooled over a
+    centred window of ``score_smoothing`` steps (by default one window) by their root
+    mean square (:func:`smooth_scores`): an anomaly that lasts (a level shift, a lost
+    daily shape) lifts the scores of its whole stretch, and the few reconstructions per
+    point matter less, while a single spike still stands out, spread over the window
+    around it. ``score_smoothing=1`` gives the raw point scores (sharper for isolated
+    spikes, noisier for everything else; ``docs/benchmarks.md`` compares both on NAB).
 
     **The threshold.** ``contamination`` is the expected share of anomalous points:
     after training, the ``fit`` data is scored and ``threshold_`` is set to the
@@ -98,8 +100,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         Expected share of anomalous points in the ``fit`` data, in (0, 0.5); sets
         ``threshold_``.
     score_smoothing : int or None, default=None
-        Steps of the centred moving average of the point scores; 1 keeps the raw point
-        scores, None means a quarter of ``window_length_`` (at least 1).
+        Steps of the centred moving root mean square of the point scores; 1 keeps the
+        raw point scores, None means ``window_length_`` (the stretch the model judges a
+        point in).
     {engine_parameters}
 
     Attributes
@@ -432,20 +435,29 @@ def flagged_segments(scores: np.ndarray, threshold: float) -> pd.Series:
 
 
 def default_score_smoothing(window_length: int) -> int:
-    """Steps of score smoothing when ``score_smoothing=None``: a quarter window."""
-    return max(1, int(window_length) // 4)
+    """Steps of score smoothing when ``score_smoothing=None``: one window."""
+    return max(1, int(window_length))
 
 
-def smooth_scores(scores: np.ndarray, steps: int) -> np.ndarray:
-    """Centred moving average of point scores, ignoring NaN.
+def smooth_scores(scores: np.ndarray, steps: int, power: float = 2.0) -> np.ndarray:
+    """Centred moving power mean of point scores, ignoring NaN.
+
+    With ``power=2`` (the detector's) this is the root mean square of the standardised
+    errors around each point: their mean square is the average Gaussian negative
+    log-likelihood of the stretch (up to constants), so a stretch of moderate errors
+    and a single large one both stand out, while the noise of the few reconstructions
+    per point averages away. ``power=1`` is the plain moving average, which spreads a
+    single spike thin.
 
     Parameters
     ----------
     scores : np.ndarray of shape (n_timepoints,)
-        NaN where a point has no score.
+        Non-negative; NaN where a point has no score.
     steps : int
         Width of the moving window (1 returns the scores unchanged); at the ends of the
         series the window is cut short.
+    power : float, default=2.0
+        Exponent of the power mean, > 0.
 
     Returns
     -------
@@ -454,10 +466,11 @@ def smooth_scores(scores: np.ndarray, steps: int) -> np.ndarray:
     """
     if steps <= 1:
         return scores
-    smoothed = (
-        pd.Series(scores).rolling(int(steps), center=True, min_periods=1).mean().to_numpy()
-    )
-    return np.where(np.isnan(scores), np.nan, smoothed)
+    if power <= 0:
+        raise ValueError(f"power must be positive, got {power}")
+    powered = pd.Series(np.asarray(scores, dtype=np.float64) ** power)
+    smoothed = powered.rolling(int(steps), center=True, min_periods=1).mean().to_numpy()
+    return np.where(np.isnan(scores), np.nan, smoothed ** (1.0 / power))
 
 
 DiffusionAnomalyDetector.__doc__ = DiffusionAnomalyDetector.__doc__.replace(

@@ -2,9 +2,10 @@
 
 CRPS, energy score, pinball loss and interval coverage for samples and quantiles; best
 F1 of anomaly scores, with and without point adjustment; for synthetic series, TimeGAN's
-discriminative and predictive scores and distances between marginal distributions and
-autocorrelations. One implementation each, shared by the tests and every benchmark. All
-functions take numpy arrays; windows of series are ``(n, length, n_features)`` arrays.
+discriminative and predictive scores, distances between marginal distributions and
+autocorrelations, and a nearest-neighbour check for copied training windows. One
+implementation each, shared by the tests and every benchmark. All functions take numpy
+arrays; windows of series are ``(n, length, n_features)`` arrays.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "predictive_score",
     "marginal_distance",
     "autocorrelation_distance",
+    "nearest_neighbour_ratio",
 ]
 
 
@@ -319,3 +321,62 @@ def autocorrelation_distance(
             _mean_autocorrelation(real, max_lag) - _mean_autocorrelation(synthetic, max_lag)
         ).mean()
     )
+
+
+def nearest_neighbour_ratio(
+    real: np.ndarray, synthetic: np.ndarray, exclusion: int = 0
+) -> float:
+    """How close synthetic windows sit to the training windows, relative to real ones.
+
+    The median Euclidean distance from each synthetic window to its nearest real window,
+    divided by the median distance from each real window to its nearest *other* real
+    window. A generator that copies its training windows scores near 0; one that draws
+    new windows from the data's distribution scores about 1 (a little above, since a
+    synthetic window is compared with all real windows and not only with the others).
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+        ``real`` are the training windows.
+    exclusion : int, default=0
+        Real windows ``i`` and ``j`` with ``|i - j| <= exclusion`` are not each other's
+        neighbours: pass the window length for overlapping windows cut from one series
+        in time order, whose neighbours would otherwise be the same values shifted by a
+        step.
+
+    Returns
+    -------
+    float >= 0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktime_diffusion.metrics import nearest_neighbour_ratio
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.normal(size=(300, 12, 2))
+    >>> copies = real[:100] + 1e-3 * rng.normal(size=(100, 12, 2))
+    >>> nearest_neighbour_ratio(real, copies) < 0.01
+    True
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    real, synthetic = _check_windows(real, synthetic)
+    exclusion = int(exclusion)
+    if exclusion < 0 or len(real) <= 2 * exclusion + 1:
+        raise ValueError(
+            f"exclusion must be >= 0 and leave other real windows to compare with; got "
+            f"{exclusion} for {len(real)} real windows"
+        )
+    flat_real = real.reshape(len(real), -1)
+    search = NearestNeighbors().fit(flat_real)
+    synthetic_distance, _ = search.kneighbors(
+        synthetic.reshape(len(synthetic), -1), n_neighbors=1
+    )
+    n_neighbours = min(len(real), 2 * exclusion + 2)
+    distances, neighbours = search.kneighbors(flat_real, n_neighbors=n_neighbours)
+    allowed = np.abs(neighbours - np.arange(len(real))[:, None]) > exclusion
+    real_distance = np.where(allowed, distances, np.inf).min(axis=1)
+    reference = float(np.median(real_distance))
+    if reference == 0:
+        raise ValueError("the real windows repeat exactly; the ratio is undefined")
+    return float(np.median(synthetic_distance[:, 0]) / reference)

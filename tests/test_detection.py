@@ -48,21 +48,30 @@ def test_scores_have_one_finite_value_per_time_point(fitted):
     assert np.isfinite(scores.to_numpy()).all() and (scores.to_numpy() >= 0).all()
 
 
-def test_default_scores_are_the_raw_point_scores_smoothed_over_a_quarter_window(fitted):
+def test_default_scores_are_the_raw_point_scores_smoothed_over_a_window(fitted):
     detector, test = fitted
     raw = DiffusionAnomalyDetector(**{**TINY, "score_smoothing": 1})
     raw_scores = raw.fit(_seasonal().iloc[:200]).transform_scores(test)["scores"]
     expected = smooth_scores(raw_scores.to_numpy(), default_score_smoothing(12))
     np.testing.assert_allclose(detector.transform_scores(test)["scores"], expected)
-    assert default_score_smoothing(12) == 3
+    assert default_score_smoothing(12) == 12
 
 
-def test_smoothing_is_a_centred_moving_average_that_keeps_nan():
+def test_smoothing_is_a_centred_moving_power_mean_that_keeps_nan():
     scores = np.array([0.0, 3.0, 0.0, np.nan, 6.0, 0.0])
     np.testing.assert_allclose(
-        smooth_scores(scores, 3), [1.5, 1.0, 1.5, np.nan, 3.0, 3.0], equal_nan=True
+        smooth_scores(scores, 3, power=1),
+        [1.5, 1.0, 1.5, np.nan, 3.0, 3.0],
+        equal_nan=True,
+    )
+    np.testing.assert_allclose(
+        smooth_scores(scores, 3),
+        np.sqrt([4.5, 3.0, 4.5, np.nan, 18.0, 18.0]),
+        equal_nan=True,
     )
     np.testing.assert_array_equal(smooth_scores(scores, 1), scores)
+    with pytest.raises(ValueError, match="power"):
+        smooth_scores(scores, 3, power=0)
 
 
 def test_labels_and_points_agree_with_the_threshold(fitted):
@@ -141,7 +150,11 @@ def test_multivariate_anomaly_in_one_feature_is_found():
     test = data.iloc[300:].copy()
     test.iloc[77, 2] += 6
     scores = detector.transform_scores(test)["scores"].to_numpy()
-    assert int(np.argmax(scores)) == 77
+    # the default smoothing spreads the spike over the window around it
+    assert abs(int(np.argmax(scores)) - 77) <= detector.window_length_ // 2
+    detector.set_params(score_smoothing=1)
+    raw = detector.fit(data.iloc[:300]).transform_scores(test)["scores"].to_numpy()
+    assert int(np.argmax(raw)) == 77
 
 
 def test_missing_values_score_nan_only_where_nothing_is_observed():
@@ -169,7 +182,13 @@ def test_spike_level_shift_and_flat_line_score_above_the_normal_part():
     ).fit(data.iloc[:600])
     scores = detector.transform_scores(test)["scores"].to_numpy()
     # normal part: away from the anomalies by more than the smoothing reaches
-    normal = np.r_[scores[:85], scores[115:185], scores[245:285], scores[340:]]
+    reach = detector.window_length_ // 2 + 1
+    normal = np.r_[
+        scores[: 100 - reach],
+        scores[100 + reach : 200 - reach],
+        scores[230 + reach : 300 - reach],
+        scores[324 + reach :],
+    ]
     assert scores[100] > 1.5 * normal.max()
     assert scores[200:230].mean() > 2 * np.quantile(normal, 0.99)
     assert scores[300:324].mean() > 2 * normal.mean()

@@ -11,6 +11,7 @@ from sktime_diffusion.metrics import (
     energy_score,
     interval_coverage,
     marginal_distance,
+    nearest_neighbour_ratio,
     pinball_loss,
     point_adjusted_scores,
     predictive_score,
@@ -151,3 +152,22 @@ def test_autocorrelation_distance_separates_smooth_series_from_white_noise():
 def test_window_metrics_refuse_mismatched_shapes():
     with pytest.raises(ValueError, match="same length and features"):
         marginal_distance(_sines(10), _sines(10, length=12))
+
+
+def test_nearest_neighbour_ratio_flags_copies_and_passes_fresh_draws():
+    real = _sines(300)
+    copies = real[:150] + 1e-4
+    assert nearest_neighbour_ratio(real, copies) < 0.05
+    assert 0.7 < nearest_neighbour_ratio(real, _sines(300, seed=7)) < 1.5
+
+
+def test_nearest_neighbour_ratio_skips_overlapping_windows_of_one_series():
+    # windows of 4 steps cut from the ramp 0, 1, 2, ...: windows i and j are 2|i - j|
+    # apart, and a window shifted by half a step is 1 away from its nearest one
+    ramp = np.arange(104.0)[:, None]
+    windows = np.lib.stride_tricks.sliding_window_view(ramp, 4, axis=0).transpose(0, 2, 1)
+    shifted = windows[:-1] + 0.5
+    assert nearest_neighbour_ratio(windows, shifted) == pytest.approx(1 / 2)
+    assert nearest_neighbour_ratio(windows, shifted, exclusion=4) == pytest.approx(1 / 10)
+    with pytest.raises(ValueError, match="exclusion"):
+        nearest_neighbour_ratio(windows[:9], shifted, exclusion=4)
