@@ -93,3 +93,20 @@ def coverage_scores(quantile: Callable[[float], np.ndarray], observed: np.ndarra
         )
         for c in COVERAGES
     }
+
+
+def diffusion_parameters(text: str) -> dict:
+    """Estimator parameters from a ``--diffusion-params`` JSON object.
+
+    ``"network"`` may be a JSON object of
+    :class:`~sktime_diffusion.networks.DilatedConvNetwork` parameters, e.g.
+    ``{"network": {"channels": 64}, "learning_rate": 0.003}``.
+    """
+    import json
+
+    from sktime_diffusion.networks import DilatedConvNetwork
+
+    params = json.loads(text)
+    if isinstance(params.get("network"), dict):
+        params["network"] = DilatedConvNetwork(**params["network"])
+    return params

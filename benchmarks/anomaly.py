@@ -13,11 +13,11 @@ where DiffusionAnomalyDetector's AUC-PR beats IsolationForest's close the report
 Methods:
 
 - ``diffusion``: ``DiffusionAnomalyDetector(random_state=0)``, all defaults (point scores
-  pooled over a window by their root mean square); from the same run, ``diffusion (raw
-  points)`` is ``score_smoothing=1``, ``diffusion (RMS over a quarter window)`` is
-  ``score_smoothing=window_length_ // 4`` and ``diffusion (mean over a window)`` pools
-  by the plain mean instead (smoothing is applied after sampling, by the detector's own
-  ``smooth_scores``, so the four rows share one fit and one scoring);
+  pooled over a window at two scales, ``pool_scores``); from the same run, ``diffusion
+  (raw points)`` is ``score_smoothing=1`` and ``diffusion (mean over a window)`` the
+  plain moving average over a window (``smooth_scores``), without the point term
+  (pooling is applied after sampling, by the detector's own functions, so the rows
+  share one fit and one scoring);
 - ``isolation forest``: scikit-learn's ``IsolationForest(random_state=0)`` on sliding
   windows of 32 standardised values (the detector's default window); a point's score
   is that of the window ending at it;
@@ -49,7 +49,11 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
 from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
-from sktime_diffusion.detection import default_score_smoothing, smooth_scores
+from sktime_diffusion.detection import (
+    default_score_smoothing,
+    pool_scores,
+    smooth_scores,
+)
 from sktime_diffusion.metrics import best_f1, point_adjusted_scores
 
 SERIES = [
@@ -72,7 +76,6 @@ METHODS = ["random", "ar residual z", "isolation forest", "SubLOF", "STRAY", "di
 DIFFUSION_ROWS = (
     "diffusion (raw points)",
     "diffusion",
-    "diffusion (RMS over a quarter window)",
     "diffusion (mean over a window)",
 )
 PROBATION = 0.15
@@ -123,9 +126,39 @@ def stray(test: np.ndarray) -> np.ndarray:
 
 
 def diffusion(
-    train: pd.Series, test: pd.Series
+    train: pd.Series, test: pd.Series, saved: Path | None = None
 ) -> tuple[dict[str, np.ndarray], float, float]:
-    """Scores of the four diffusion rows (see the module docstring) from one run.
+    """Scores of the three diffusion rows (see the module docstring) from one run.
+
+    The raw point scores are read from ``saved`` when that file exists, and written to
+    it after scoring otherwise.
+    """
+    if saved is not None and saved.exists():
+        stored = np.load(saved)
+        raw, window = stored["raw"], int(stored["window"])
+        fit_seconds, seconds = float(stored["fit_seconds"]), float(stored["score_seconds"])
+    else:
+        raw, window, fit_seconds, seconds = _raw_diffusion_scores(train, test)
+        if saved is not None:
+            np.savez(
+                saved,
+                raw=raw,
+                window=window,
+                fit_seconds=fit_seconds,
+                score_seconds=seconds,
+            )
+    scores = {
+        DIFFUSION_ROWS[0]: raw,
+        DIFFUSION_ROWS[1]: pool_scores(raw, default_score_smoothing(window)),
+        DIFFUSION_ROWS[2]: smooth_scores(raw, window),
+    }
+    return scores, fit_seconds, seconds
+
+
+def _raw_diffusion_scores(
+    train: pd.Series, test: pd.Series
+) -> tuple[np.ndarray, int, float, float]:
+    """Raw point scores of the default detector, its window, fit and scoring seconds.
 
     A series whose timestamps are not increasing and unique (NAB's machine temperature
     file repeats some) is not an sktime series; it is passed with positions instead.
@@ -139,21 +172,20 @@ def diffusion(
     fitted = time.perf_counter()
     raw = detector.transform_scores(test)["scores"].to_numpy()
     seconds = time.perf_counter() - fitted
-    window = detector.window_length_
-    scores = {
-        DIFFUSION_ROWS[0]: raw,
-        DIFFUSION_ROWS[1]: smooth_scores(raw, default_score_smoothing(window)),
-        DIFFUSION_ROWS[2]: smooth_scores(raw, max(1, window // 4)),
-        DIFFUSION_ROWS[3]: smooth_scores(raw, window, power=1),
-    }
-    return scores, fitted - started, seconds
+    return raw, detector.window_length_, fitted - started, seconds
 
 
-def run(method: str, series: pd.Series, n_train: int) -> tuple[dict, float, float]:
-    """Scores of the points after ``n_train`` per row name, fit and scoring seconds."""
+def run(
+    method: str, series: pd.Series, n_train: int, saved: Path | None = None
+) -> tuple[dict, float, float]:
+    """Scores of the points after ``n_train`` per row name, fit and scoring seconds.
+
+    ``saved``: file of the diffusion detector's raw scores (read when it exists,
+    written otherwise).
+    """
     values = series.to_numpy(np.float64)
     if method == "diffusion":
-        return diffusion(series.iloc[:n_train], series.iloc[n_train:])
+        return diffusion(series.iloc[:n_train], series.iloc[n_train:], saved)
     started = time.perf_counter()
     if method == "random":
         scores = np.random.default_rng(0).random(len(values) - n_train)
@@ -186,6 +218,14 @@ def main() -> None:
     parser.add_argument("--series", default=None, help="comma-separated subset")
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
     parser.add_argument(
+        "--scores-dir",
+        type=Path,
+        default=None,
+        help="folder for the diffusion detector's raw point scores: written after "
+        "scoring, read instead of fitting when present (rows of other poolings then "
+        "cost nothing)",
+    )
+    parser.add_argument(
         "--from-json",
         default=None,
         help="comma-separated row files of earlier runs: print their tables (a later "
@@ -214,7 +254,11 @@ def main() -> None:
         labels = nab_point_labels(series.index, load_nab_labels(name, args.data_dir))
         for method in methods:
             try:
-                scores, fit_seconds, score_seconds = run(method, series, n_train)
+                saved = None
+                if args.scores_dir is not None:
+                    args.scores_dir.mkdir(parents=True, exist_ok=True)
+                    saved = args.scores_dir / f"{Path(name).stem}.npz"
+                scores, fit_seconds, score_seconds = run(method, series, n_train, saved)
             except Exception as error:  # a peer failing must not lose the other rows
                 print(f"  {name}: {method} failed: {error!r}", flush=True)
                 continue

@@ -38,6 +38,7 @@ from _pypots import CSDIForecaster
 from _report import (
     COVERAGES,
     coverage_scores,
+    diffusion_parameters,
     environment_line,
     interval_levels,
     markdown_table,
@@ -200,7 +201,7 @@ def main() -> None:
                 args.data_dir,
                 args.models.split(","),
                 args.random_state,
-                json.loads(args.diffusion_params),
+                diffusion_parameters(args.diffusion_params),
             )
         )
     print(markdown(rows))

@@ -36,7 +36,6 @@ this data as in PyPOTS' examples).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import resource
 import time
@@ -48,6 +47,7 @@ from _pypots import small_csdi
 from _report import (
     COVERAGES,
     coverage_scores,
+    diffusion_parameters,
     environment_line,
     interval_levels,
     markdown_table,
@@ -288,7 +288,7 @@ def main() -> None:
             args.masks.split(","),
             args.data_dir,
             args.budget,
-            json.loads(args.diffusion_params),
+            diffusion_parameters(args.diffusion_params),
         ):
             rows.append(row)
             print(

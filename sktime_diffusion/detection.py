@@ -12,7 +12,6 @@ import torch
 from sktime.detection.base import BaseDetector
 
 from ._diffusion import (
-    ENGINE_PARAMETERS_DOC,
     DiffusionEngineMixin,
     make_condition,
     seed_from,
@@ -35,6 +34,7 @@ __all__ = [
     "DiffusionAnomalyDetector",
     "default_score_smoothing",
     "flagged_segments",
+    "pool_scores",
     "smooth_scores",
 ]
 
@@ -69,12 +69,13 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     stretches that lost their usual shape. A normal value scores about 0.8 (the mean
     of ``|N(0, 1)|``) when the model is calibrated. Time points without an observed
     value score NaN (and are never flagged). Last, the point scores are pooled over a
-    centred window of ``score_smoothing`` steps (by default one window) by their root
-    mean square (:func:`smooth_scores`): an anomaly that lasts (a level shift, a lost
-    daily shape) lifts the scores of its whole stretch, and the few reconstructions per
-    point matter less, while a single spike still stands out, spread over the window
-    around it. ``score_smoothing=1`` gives the raw point scores (sharper for isolated
-    spikes, noisier for everything else; ``docs/benchmarks.md`` compares both on NAB).
+    centred window of ``score_smoothing`` steps (by default one window) at two scales
+    (:func:`pool_scores`): the larger of the window's mean score and the point's own
+    score divided by the square root of the window length. The mean makes an anomaly
+    that lasts (a level shift, a lost daily shape) lift its whole stretch and averages
+    away the noise of the few reconstructions per point; the second term keeps a single
+    spike standing out. ``score_smoothing=1`` gives the raw point scores;
+    ``docs/benchmarks.md`` compares the poolings on NAB.
 
     **The threshold.** ``contamination`` is the expected share of anomalous points:
     after training, the ``fit`` data is scored and ``threshold_`` is set to the
@@ -100,9 +101,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         Expected share of anomalous points in the ``fit`` data, in (0, 0.5); sets
         ``threshold_``.
     score_smoothing : int or None, default=None
-        Steps of the centred moving root mean square of the point scores; 1 keeps the
-        raw point scores, None means ``window_length_`` (the stretch the model judges a
-        point in).
+        Steps of the two-scale pooling of the point scores (:func:`pool_scores`); 1
+        keeps the raw point scores, None means ``window_length_`` (the stretch the model
+        judges a point in).
     {engine_parameters}
 
     Attributes
@@ -343,7 +344,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             np.nan,
             np.nanmax(np.where(np.isnan(errors), -np.inf, errors), axis=1),
         )
-        return smooth_scores(worst_feature.mean(axis=0), self._smoothing_steps())
+        return pool_scores(worst_feature.mean(axis=0), self._smoothing_steps())
 
     def _smoothing_steps(self) -> int:
         if self.score_smoothing is not None:
@@ -439,25 +440,16 @@ def default_score_smoothing(window_length: int) -> int:
     return max(1, int(window_length))
 
 
-def smooth_scores(scores: np.ndarray, steps: int, power: float = 2.0) -> np.ndarray:
-    """Centred moving power mean of point scores, ignoring NaN.
-
-    With ``power=2`` (the detector's) this is the root mean square of the standardised
-    errors around each point: their mean square is the average Gaussian negative
-    log-likelihood of the stretch (up to constants), so a stretch of moderate errors
-    and a single large one both stand out, while the noise of the few reconstructions
-    per point averages away. ``power=1`` is the plain moving average, which spreads a
-    single spike thin.
+def smooth_scores(scores: np.ndarray, steps: int) -> np.ndarray:
+    """Centred moving average of point scores, ignoring NaN.
 
     Parameters
     ----------
     scores : np.ndarray of shape (n_timepoints,)
-        Non-negative; NaN where a point has no score.
+        NaN where a point has no score.
     steps : int
         Width of the moving window (1 returns the scores unchanged); at the ends of the
         series the window is cut short.
-    power : float, default=2.0
-        Exponent of the power mean, > 0.
 
     Returns
     -------
@@ -466,13 +458,35 @@ def smooth_scores(scores: np.ndarray, steps: int, power: float = 2.0) -> np.ndar
     """
     if steps <= 1:
         return scores
-    if power <= 0:
-        raise ValueError(f"power must be positive, got {power}")
-    powered = pd.Series(np.asarray(scores, dtype=np.float64) ** power)
-    smoothed = powered.rolling(int(steps), center=True, min_periods=1).mean().to_numpy()
-    return np.where(np.isnan(scores), np.nan, smoothed ** (1.0 / power))
+    smoothed = (
+        pd.Series(scores).rolling(int(steps), center=True, min_periods=1).mean().to_numpy()
+    )
+    return np.where(np.isnan(scores), np.nan, smoothed)
 
 
-DiffusionAnomalyDetector.__doc__ = DiffusionAnomalyDetector.__doc__.replace(
-    "{engine_parameters}", ENGINE_PARAMETERS_DOC
-)
+def pool_scores(scores: np.ndarray, steps: int) -> np.ndarray:
+    """Two-scale pooling: the stretch's mean score or the point's own, the larger.
+
+    The moving average over ``steps`` points (:func:`smooth_scores`) makes a lasting
+    anomaly stand out and averages away the noise of the few reconstructions per
+    point, but it spreads a single spike thin. A point's own score divided by
+    ``sqrt(steps)`` is put next to it: the mean of ``steps`` scores of a calibrated
+    model spreads about ``sqrt(steps)`` times less than one score, so this weighs a
+    lone point's evidence against a whole stretch's on a like scale.
+
+    Parameters
+    ----------
+    scores : np.ndarray of shape (n_timepoints,)
+        Non-negative point scores; NaN where a point has no score.
+    steps : int
+        Width of the moving window (1 returns the scores unchanged).
+
+    Returns
+    -------
+    np.ndarray of shape (n_timepoints,)
+        NaN stays NaN.
+    """
+    if steps <= 1:
+        return scores
+    pooled = np.maximum(smooth_scores(scores, steps), scores / np.sqrt(steps))
+    return np.where(np.isnan(scores), np.nan, pooled)

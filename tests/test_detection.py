@@ -11,7 +11,11 @@ from sktime.detection.compose import DetectorPipeline
 from sktime.transformations.series.detrend import Detrender
 
 from sktime_diffusion import DiffusionAnomalyDetector, DilatedConvNetwork
-from sktime_diffusion.detection import default_score_smoothing, smooth_scores
+from sktime_diffusion.detection import (
+    default_score_smoothing,
+    pool_scores,
+    smooth_scores,
+)
 
 TINY = {
     "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
@@ -48,30 +52,34 @@ def test_scores_have_one_finite_value_per_time_point(fitted):
     assert np.isfinite(scores.to_numpy()).all() and (scores.to_numpy() >= 0).all()
 
 
-def test_default_scores_are_the_raw_point_scores_smoothed_over_a_window(fitted):
+def test_default_scores_are_the_raw_point_scores_pooled_over_a_window(fitted):
     detector, test = fitted
     raw = DiffusionAnomalyDetector(**{**TINY, "score_smoothing": 1})
     raw_scores = raw.fit(_seasonal().iloc[:200]).transform_scores(test)["scores"]
-    expected = smooth_scores(raw_scores.to_numpy(), default_score_smoothing(12))
+    expected = pool_scores(raw_scores.to_numpy(), default_score_smoothing(12))
     np.testing.assert_allclose(detector.transform_scores(test)["scores"], expected)
     assert default_score_smoothing(12) == 12
 
 
-def test_smoothing_is_a_centred_moving_power_mean_that_keeps_nan():
+def test_smoothing_is_a_centred_moving_average_that_keeps_nan():
     scores = np.array([0.0, 3.0, 0.0, np.nan, 6.0, 0.0])
     np.testing.assert_allclose(
-        smooth_scores(scores, 3, power=1),
-        [1.5, 1.0, 1.5, np.nan, 3.0, 3.0],
-        equal_nan=True,
-    )
-    np.testing.assert_allclose(
-        smooth_scores(scores, 3),
-        np.sqrt([4.5, 3.0, 4.5, np.nan, 18.0, 18.0]),
-        equal_nan=True,
+        smooth_scores(scores, 3), [1.5, 1.0, 1.5, np.nan, 3.0, 3.0], equal_nan=True
     )
     np.testing.assert_array_equal(smooth_scores(scores, 1), scores)
-    with pytest.raises(ValueError, match="power"):
-        smooth_scores(scores, 3, power=0)
+
+
+def test_pooling_keeps_a_lone_spike_that_the_average_spreads_thin():
+    scores = np.full(25, 0.8)
+    scores[12] = 20.0
+    scores[3] = np.nan
+    pooled = pool_scores(scores, 9)
+    average = smooth_scores(scores, 9)
+    assert pooled[12] == pytest.approx(20.0 / 3)  # the point's own score / sqrt(9)
+    assert average[12] == pytest.approx((20.0 + 8 * 0.8) / 9)
+    np.testing.assert_allclose(pooled[20:], average[20:])  # far from the spike
+    assert np.isnan(pooled[3])
+    np.testing.assert_array_equal(pool_scores(scores, 1), scores)
 
 
 def test_labels_and_points_agree_with_the_threshold(fitted):
