@@ -60,14 +60,18 @@ def markdown_table(
 
 #: nominal coverages of the central intervals every probabilistic benchmark reports
 COVERAGES = (0.5, 0.8, 0.9, 0.95)
+#: the report column of each of :data:`COVERAGES`, in the same order
+COVERAGE_COLUMNS = tuple(f"coverage {round(100 * c)}%" for c in COVERAGES)
+
+
+def _interval_bounds(coverage: float) -> tuple[float, float]:
+    """Quantile levels of the central interval of ``coverage``."""
+    return round((1 - coverage) / 2, 4), round((1 + coverage) / 2, 4)
 
 
 def interval_levels() -> list[float]:
     """Quantile levels of the :data:`COVERAGES` intervals' bounds, ascending."""
-    bounds = {round((1 - c) / 2, 4) for c in COVERAGES} | {
-        round((1 + c) / 2, 4) for c in COVERAGES
-    }
-    return sorted(bounds)
+    return sorted({level for c in COVERAGES for level in _interval_bounds(c)})
 
 
 def coverage_scores(quantile: Callable[[float], np.ndarray], observed: np.ndarray) -> dict:
@@ -83,16 +87,15 @@ def coverage_scores(quantile: Callable[[float], np.ndarray], observed: np.ndarra
     Returns
     -------
     dict
-        ``{"coverage 50%": ..., "coverage 80%": ..., ...}``
+        ``{"coverage 50%": ..., "coverage 80%": ..., ...}`` (:data:`COVERAGE_COLUMNS`)
     """
     from sktime_diffusion.metrics import interval_coverage
 
-    return {
-        f"coverage {round(100 * c)}%": interval_coverage(
-            quantile(round((1 - c) / 2, 4)), quantile(round((1 + c) / 2, 4)), observed
-        )
-        for c in COVERAGES
-    }
+    scores = {}
+    for column, coverage in zip(COVERAGE_COLUMNS, COVERAGES, strict=True):
+        lower, upper = _interval_bounds(coverage)
+        scores[column] = interval_coverage(quantile(lower), quantile(upper), observed)
+    return scores
 
 
 def diffusion_parameters(text: str) -> dict:

@@ -247,17 +247,18 @@ def main() -> None:
     warnings.filterwarnings("ignore")
 
     print(environment_line())
+    if args.scores_dir is not None:
+        args.scores_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for name in names:
         series = load_nab(name, args.data_dir)
         n_train = int(PROBATION * len(series))
         labels = nab_point_labels(series.index, load_nab_labels(name, args.data_dir))
+        saved = None
+        if args.scores_dir is not None:
+            saved = args.scores_dir / f"{Path(name).stem}.npz"
         for method in methods:
             try:
-                saved = None
-                if args.scores_dir is not None:
-                    args.scores_dir.mkdir(parents=True, exist_ok=True)
-                    saved = args.scores_dir / f"{Path(name).stem}.npz"
                 scores, fit_seconds, score_seconds = run(method, series, n_train, saved)
             except Exception as error:  # a peer failing must not lose the other rows
                 print(f"  {name}: {method} failed: {error!r}", flush=True)

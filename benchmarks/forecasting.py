@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from _pypots import CSDIForecaster
 from _report import (
-    COVERAGES,
+    COVERAGE_COLUMNS,
     coverage_scores,
     diffusion_parameters,
     environment_line,
@@ -173,8 +173,8 @@ def run_dataset(
 
 def markdown(rows: list[dict]) -> str:
     """Rows as a Markdown table."""
-    coverages = [f"coverage {round(100 * c)}%" for c in COVERAGES]
-    columns = ["data", "model", "MAE", "MASE", "CRPS", *coverages, "fit s", "predict s"]
+    columns = ["data", "model", "MAE", "MASE", "CRPS", *COVERAGE_COLUMNS]
+    columns += ["fit s", "predict s"]
     return markdown_table(rows, columns, {"fit s": 1, "predict s": 1})
 
 

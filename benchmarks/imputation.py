@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from _pypots import small_csdi
 from _report import (
-    COVERAGES,
+    COVERAGE_COLUMNS,
     coverage_scores,
     diffusion_parameters,
     environment_line,
@@ -199,7 +199,7 @@ def score(samples: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> dict[st
         bounds = dict(zip(levels, np.quantile(draws, levels, axis=0), strict=True))
         row.update(coverage_scores(bounds.__getitem__, observed))
     else:
-        row.update({f"coverage {round(100 * c)}%": float("nan") for c in COVERAGES})
+        row.update(dict.fromkeys(COVERAGE_COLUMNS, float("nan")))
     return row
 
 

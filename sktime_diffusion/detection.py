@@ -488,5 +488,5 @@ def pool_scores(scores: np.ndarray, steps: int) -> np.ndarray:
     """
     if steps <= 1:
         return scores
-    pooled = np.maximum(smooth_scores(scores, steps), scores / np.sqrt(steps))
-    return np.where(np.isnan(scores), np.nan, pooled)
+    # both terms are NaN where the point has no score, and np.maximum keeps NaN
+    return np.maximum(smooth_scores(scores, steps), scores / np.sqrt(steps))
