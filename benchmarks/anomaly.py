@@ -19,8 +19,11 @@ Methods:
   (pooling is applied after sampling, by the detector's own functions, so the rows
   share one fit and one scoring);
 - ``isolation forest``: scikit-learn's ``IsolationForest(random_state=0)`` on sliding
-  windows of 32 standardised values (the detector's default window); a point's score
-  is that of the window ending at it;
+  windows of standardised values as long as the detector's window on that series (its
+  default, or the ``window_length`` of ``--diffusion-params``); a point's score is that
+  of the window ending at it; ``isolation forest (pooled like diffusion)`` is the same
+  scores pooled as the detector's default pools its own (``pool_scores`` over a
+  window), to show what the pooling alone is worth;
 - ``ar residual z``: an AR(16) model fitted by least squares on the first 15%; the score
   is the absolute one-step residual in units of the training residuals' deviation;
 - ``SubLOF``: sktime's ``SubLOF(n_neighbors=20, window_size=ceil(len(test) / 10),
@@ -43,11 +46,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _report import environment_line, markdown_table
+from _report import diffusion_parameters, environment_line, markdown_table
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
+from sktime_diffusion._windows import default_window_length
 from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
 from sktime_diffusion.detection import (
     default_score_smoothing,
@@ -78,8 +82,9 @@ DIFFUSION_ROWS = (
     "diffusion",
     "diffusion (mean over a window)",
 )
+#: IsolationForest's scores as they are, and pooled like the detector's default
+FOREST_ROWS = ("isolation forest", "isolation forest (pooled like diffusion)")
 PROBATION = 0.15
-WINDOW = 32
 AR_ORDER = 16
 
 
@@ -88,12 +93,31 @@ def standardise(values: np.ndarray, n_train: int) -> np.ndarray:
     return (values - train.mean()) / max(train.std(), 1e-12)
 
 
-def isolation_forest(values: np.ndarray, n_train: int) -> np.ndarray:
+def isolation_forest(values: np.ndarray, n_train: int, window: int) -> np.ndarray:
     z = standardise(values, n_train)
-    windows = np.lib.stride_tricks.sliding_window_view(z, WINDOW)  # window k ends at k+W-1
-    forest = IsolationForest(random_state=0).fit(windows[: n_train - WINDOW + 1])
-    scores = -forest.score_samples(windows[n_train - WINDOW + 1 :])
+    windows = np.lib.stride_tricks.sliding_window_view(z, window)  # k ends at k+W-1
+    forest = IsolationForest(random_state=0).fit(windows[: n_train - window + 1])
+    scores = -forest.score_samples(windows[n_train - window + 1 :])
     return scores
+
+
+def detector_view(series: pd.Series, n_train: int) -> tuple[pd.Series, pd.Series]:
+    """The fit and scored parts as the detector is given them.
+
+    A series whose timestamps are not increasing and unique (NAB's machine temperature
+    file repeats some) is not an sktime series; it is passed with positions instead.
+    """
+    if not (series.index.is_monotonic_increasing and series.index.is_unique):
+        series = series.reset_index(drop=True)
+    return series.iloc[:n_train], series.iloc[n_train:]
+
+
+def detector_window(series: pd.Series, n_train: int, params: dict | None) -> int:
+    """The detector's window on this series (its default unless ``params`` set one)."""
+    if (params or {}).get("window_length") is not None:
+        return int(params["window_length"])
+    train, _ = detector_view(series, n_train)
+    return default_window_length(train.index, len(train))
 
 
 def ar_residual_z(values: np.ndarray, n_train: int) -> np.ndarray:
@@ -126,19 +150,22 @@ def stray(test: np.ndarray) -> np.ndarray:
 
 
 def diffusion(
-    train: pd.Series, test: pd.Series, saved: Path | None = None
+    train: pd.Series,
+    test: pd.Series,
+    saved: Path | None = None,
+    params: dict | None = None,
 ) -> tuple[dict[str, np.ndarray], float, float]:
     """Scores of the three diffusion rows (see the module docstring) from one run.
 
     The raw point scores are read from ``saved`` when that file exists, and written to
-    it after scoring otherwise.
+    it after scoring otherwise. ``params``: detector parameters other than the defaults.
     """
     if saved is not None and saved.exists():
         stored = np.load(saved)
         raw, window = stored["raw"], int(stored["window"])
         fit_seconds, seconds = float(stored["fit_seconds"]), float(stored["score_seconds"])
     else:
-        raw, window, fit_seconds, seconds = _raw_diffusion_scores(train, test)
+        raw, window, fit_seconds, seconds = _raw_diffusion_scores(train, test, params)
         if saved is not None:
             np.savez(
                 saved,
@@ -156,19 +183,13 @@ def diffusion(
 
 
 def _raw_diffusion_scores(
-    train: pd.Series, test: pd.Series
+    train: pd.Series, test: pd.Series, params: dict | None = None
 ) -> tuple[np.ndarray, int, float, float]:
-    """Raw point scores of the default detector, its window, fit and scoring seconds.
-
-    A series whose timestamps are not increasing and unique (NAB's machine temperature
-    file repeats some) is not an sktime series; it is passed with positions instead.
-    """
-    index = train.index.append(test.index)
-    if not (index.is_monotonic_increasing and index.is_unique):
-        train = train.reset_index(drop=True)
-        test = test.reset_index(drop=True)
+    """Raw point scores of the detector, its window, fit and scoring seconds."""
     started = time.perf_counter()
-    detector = DiffusionAnomalyDetector(random_state=0, score_smoothing=1).fit(train)
+    detector = DiffusionAnomalyDetector(
+        **{"random_state": 0, **(params or {}), "score_smoothing": 1}
+    ).fit(train)
     fitted = time.perf_counter()
     raw = detector.transform_scores(test)["scores"].to_numpy()
     seconds = time.perf_counter() - fitted
@@ -176,21 +197,29 @@ def _raw_diffusion_scores(
 
 
 def run(
-    method: str, series: pd.Series, n_train: int, saved: Path | None = None
+    method: str,
+    series: pd.Series,
+    n_train: int,
+    saved: Path | None = None,
+    params: dict | None = None,
 ) -> tuple[dict, float, float]:
     """Scores of the points after ``n_train`` per row name, fit and scoring seconds.
 
     ``saved``: file of the diffusion detector's raw scores (read when it exists,
-    written otherwise).
+    written otherwise); ``params``: the detector's parameters other than the defaults.
     """
     values = series.to_numpy(np.float64)
     if method == "diffusion":
-        return diffusion(series.iloc[:n_train], series.iloc[n_train:], saved)
+        return diffusion(*detector_view(series, n_train), saved, params)
     started = time.perf_counter()
     if method == "random":
         scores = np.random.default_rng(0).random(len(values) - n_train)
     elif method == "isolation forest":
-        scores = isolation_forest(values, n_train)
+        window = detector_window(series, n_train, params)
+        scores = isolation_forest(values, n_train, window)
+        seconds = time.perf_counter() - started
+        pooled = pool_scores(scores, default_score_smoothing(window))
+        return dict(zip(FOREST_ROWS, (scores, pooled), strict=True)), 0.0, seconds
     elif method == "ar residual z":
         scores = ar_residual_z(values, n_train)
     elif method == "SubLOF":
@@ -226,6 +255,13 @@ def main() -> None:
         "cost nothing)",
     )
     parser.add_argument(
+        "--diffusion-params",
+        default="{}",
+        help="JSON object of DiffusionAnomalyDetector parameters other than the "
+        "defaults, e.g. '{\"window_length\": 96}' (score_smoothing is always 1 for the "
+        "raw scores; the rows pool them)",
+    )
+    parser.add_argument(
         "--from-json",
         default=None,
         help="comma-separated row files of earlier runs: print their tables (a later "
@@ -235,7 +271,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.from_json is not None:
         merged = {}
-        current = {*METHODS, *DIFFUSION_ROWS}
+        current = {*METHODS, *DIFFUSION_ROWS, *FOREST_ROWS}
         for path in args.from_json.split(","):
             for row in json.loads(Path(path).read_text()):
                 if row["method"] in current:
@@ -243,6 +279,7 @@ def main() -> None:
         report(list(merged.values()), sorted({row["method"] for row in merged.values()}))
         return
     methods = [m.strip() for m in args.methods.split(",")]
+    params = diffusion_parameters(args.diffusion_params)
     names = SERIES if args.series is None else args.series.split(",")
     warnings.filterwarnings("ignore")
 
@@ -259,7 +296,9 @@ def main() -> None:
             saved = args.scores_dir / f"{Path(name).stem}.npz"
         for method in methods:
             try:
-                scores, fit_seconds, score_seconds = run(method, series, n_train, saved)
+                scores, fit_seconds, score_seconds = run(
+                    method, series, n_train, saved, params
+                )
             except Exception as error:  # a peer failing must not lose the other rows
                 print(f"  {name}: {method} failed: {error!r}", flush=True)
                 continue

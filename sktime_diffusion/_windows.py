@@ -335,25 +335,66 @@ def seasonal_period(index: pd.Index) -> int:
     return 1
 
 
+def daily_period(index: pd.Index) -> int:
+    """Points per day of a sub-daily time index (1 for anything else).
+
+    The step is the index frequency or, for a ``DatetimeIndex`` without one (NAB's
+    files, sensor logs with a few missing stamps), the median step between its
+    timestamps. Hourly data gives 24, 5-minute data 288.
+
+    Parameters
+    ----------
+    index : pd.Index
+
+    Returns
+    -------
+    int
+    """
+    step = _typical_step(index)
+    day = pd.Timedelta(days=1)
+    if step is None or not pd.Timedelta(0) < step < day:
+        return 1
+    return int(day // step)
+
+
+def _typical_step(index: pd.Index) -> pd.Timedelta | None:
+    freq = getattr(index, "freq", None)
+    if freq is not None:
+        try:
+            return pd.Timedelta(freq)
+        except ValueError:  # calendar offsets (months, business days) have no length
+            return None
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return None
+    steps = np.diff(index.asi8)
+    steps = steps[steps > 0]
+    return pd.Timedelta(int(np.median(steps)), unit="ns") if len(steps) else None
+
+
 def default_window_length(index: pd.Index, longest: int, unknown: int = 32) -> int:
     """Window length of the windowed estimators when the user gives none.
 
     Parameters
     ----------
     index : pd.Index
-        Time index of (one series of) the data; its frequency gives the period.
+        Time index of (one series of) the data; its frequency gives the period, and
+        sub-daily data without a seasonal period from its frequency (minutes, seconds,
+        or no frequency but timestamps) has a day as its period (:func:`daily_period`).
     longest : int
         Length of the longest series; the window is never longer.
     unknown : int
-        Length when the frequency is unknown or has no seasonal period.
+        Length when the index says nothing of a period.
 
     Returns
     -------
     int
-        Two seasonal periods within [16, 96] (48 for hourly data), ``unknown`` without a
-        period, capped at ``longest`` and at least 2.
+        Two seasonal periods within [16, 96] (48 for hourly data, 96 for data every
+        30 minutes or more often), ``unknown`` without a period, capped at ``longest``
+        and at least 2.
     """
     period = seasonal_period(index)
+    if period == 1:
+        period = daily_period(index)
     wanted = unknown if period == 1 else min(max(2 * period, 16), 96)
     return int(max(2, min(wanted, longest)))
 

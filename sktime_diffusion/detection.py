@@ -88,9 +88,10 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     ----------
     window_length : int or None, default=None
         Steps per window. None: two seasonal periods of the index frequency within
-        [16, 96] (48 for hourly data), or 32 when the frequency is unknown, and never
-        longer than the ``fit`` series. Series given to ``predict`` and the other
-        methods need at least this many time points.
+        [16, 96] (48 for hourly data; a day is the period of data taken every few
+        minutes or seconds, so 96 for them), or 32 when the index says nothing of a
+        period, and never longer than the ``fit`` series. Series given to ``predict``
+        and the other methods need at least this many time points.
     grating_slices : tuple of int, default=(2, 8)
         Numbers of equal slices a window is cut into, each >= 2. For each number, two
         complementary masks hide the even and the odd slices, so every point is hidden
@@ -169,6 +170,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
         parameterisation: str = "v",
+        training_time_power: float = 1.0,
         sampler: str = "dpm_solver",
         n_sampling_steps: int = 10,
         training_steps: int | None = None,

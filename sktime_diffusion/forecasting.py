@@ -137,6 +137,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
         parameterisation: str = "v",
+        training_time_power: float = 1.0,
         sampler: str = "dpm_solver",
         n_sampling_steps: int = 10,
         training_steps: int | None = None,

@@ -56,7 +56,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     window_length : int or None, default=None
         Steps per window. None: the length of the series for a panel of equal-length
         series (as in TimeGAN's windows), otherwise two seasonal periods within [16, 96]
-        (32 when the frequency is unknown), never longer than the shortest series.
+        (a day is the period of sub-hourly data; 32 when the index says nothing of a
+        period), never longer than the shortest series.
     {engine_parameters}
 
     Attributes
@@ -101,6 +102,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
         parameterisation: str = "x0",
+        training_time_power: float = 1.0,
         sampler: str = "dpm_solver",
         n_sampling_steps: int = 10,
         training_steps: int | None = None,

@@ -67,8 +67,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     ----------
     window_length : int or None, default=None
         Steps per window. None: two seasonal periods of the index frequency within
-        [16, 96] (48 for hourly data), or 32 when the frequency is unknown, and never
-        longer than the longest series.
+        [16, 96] (48 for hourly data; a day is the period of data taken every few
+        minutes or seconds, so 96 for them), or 32 when the index says nothing of a
+        period, and never longer than the longest series.
     n_samples : int, default=50
         Imputations drawn per call; ``transform`` summarises them.
     point_estimate : {"median", "mean"}, default="median"
@@ -138,6 +139,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
         parameterisation: str = "v",
+        training_time_power: float = 1.0,
         sampler: str = "dpm_solver",
         n_sampling_steps: int = 10,
         training_steps: int | None = None,

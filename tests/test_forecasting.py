@@ -351,6 +351,8 @@ def test_X_at_fit_but_not_at_predict_is_a_clear_error():
         ({"point_estimate": "mode"}, "point_estimate"),
         ({"device": "tpu"}, "device"),
         ({"network": "big"}, "network"),
+        ({"training_time_power": 0}, "training_time_power"),
+        ({"training_time_power": "low"}, "training_time_power"),
     ],
 )
 def test_bad_parameters_are_named_at_fit(params, message, airline):

@@ -4,6 +4,8 @@ import pytest
 
 from sktime_diffusion._windows import (
     check_frame,
+    daily_period,
+    default_window_length,
     scale_floor,
     sliding_windows,
     split_series,
@@ -18,6 +20,28 @@ def test_sliding_windows_end_at_the_last_row():
     assert windows.shape == (3, 1, 4)
     np.testing.assert_array_equal(windows[-1, 0], [6, 7, 8, 9])
     assert sliding_windows(values, 11).shape == (0, 1, 11)
+
+
+@pytest.mark.parametrize(
+    ("freq", "period", "window"),
+    [("5min", 288, 96), ("30min", 48, 96), ("h", 24, 48), ("D", 1, 16), ("MS", 1, 24)],
+)
+def test_default_window_spans_two_periods_and_a_day_is_the_period_of_sub_hourly_data(
+    freq, period, window
+):
+    index = pd.date_range("2020-01-01", periods=500, freq=freq)
+    assert daily_period(index) == period
+    assert default_window_length(index, longest=500) == window
+    assert default_window_length(index, longest=40) == min(window, 40)
+
+
+def test_a_datetime_index_without_frequency_uses_its_median_step():
+    # 5-minute stamps with a few missing, as in NAB's files: no freq, still a day period
+    index = pd.date_range("2020-01-01", periods=500, freq="5min").delete([3, 7, 100])
+    assert index.freq is None
+    assert daily_period(index) == 288
+    assert default_window_length(index, longest=500) == 96
+    assert default_window_length(pd.RangeIndex(500), longest=500) == 32
 
 
 def test_split_series_keeps_panel_order_and_keys():

@@ -283,6 +283,7 @@ class DiffusionModel(nn.Module):
         given: Tensor,
         side: Tensor | None = None,
         generator: torch.Generator | None = None,
+        time_power: float = 1.0,
     ) -> Tensor:
         """Mean squared error of the network output on the target entries only.
 
@@ -295,13 +296,18 @@ class DiffusionModel(nn.Module):
         side : torch.Tensor of shape (batch, n_side, length) or None
         generator : torch.Generator or None
             Draws the times and the noise.
+        time_power : float
+            Skew of the diffusion times drawn (see ``NoiseSchedule.training_times``):
+            1 is uniform, larger values weigh low noise more.
 
         Returns
         -------
         torch.Tensor, a scalar
         """
         batch = x0.shape[0]
-        t = self.schedule.training_times(batch, generator=generator, device=x0.device)
+        t = self.schedule.training_times(
+            batch, generator=generator, device=x0.device, power=time_power
+        )
         alpha, sigma = self.schedule.alpha_sigma(t)
         alpha, sigma = alpha.to(x0), sigma.to(x0)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)

@@ -122,15 +122,28 @@ class NoiseSchedule(ABC):
         return 0.5 * (low + high)
 
     def training_times(
-        self, n: int, generator: torch.Generator | None = None, device: Any = None
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: Any = None,
+        power: float = 1.0,
     ) -> Tensor:
-        """Draw ``n`` times for the training loss, uniform on ``[t_min, 1]``.
+        """Draw ``n`` times for the training loss on ``[t_min, 1]``.
+
+        Parameters
+        ----------
+        n : int
+        generator : torch.Generator or None
+        device : torch.device or None
+        power : float
+            The times are ``u ** power`` of uniform draws ``u``, stretched to the
+            range: 1 is uniform, larger values train more often at low noise.
 
         Returns
         -------
         torch.Tensor of shape (n,), float32
         """
-        u = torch.rand(n, generator=generator, device=device)
+        u = _skewed_uniform(n, generator, device, power)
         return self.t_min + (self.t_max - self.t_min) * u
 
     def sampling_times(self, n_steps: int, spacing: str = "time") -> Tensor:
@@ -241,10 +254,25 @@ class DiscreteSchedule(NoiseSchedule):
         return torch.sigmoid(log_snr).sqrt(), torch.sigmoid(-log_snr).sqrt()
 
     def training_times(
-        self, n: int, generator: torch.Generator | None = None, device: Any = None
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: Any = None,
+        power: float = 1.0,
     ) -> Tensor:
-        """Draw ``n`` grid times ``(i + 1) / n_steps``, ``i`` uniform (as in DDPM)."""
-        steps = torch.randint(1, self.n_steps + 1, (n,), generator=generator, device=device)
+        """Draw ``n`` grid times ``i / n_steps``, ``i`` in ``1..n_steps``.
+
+        ``power=1`` draws ``i`` uniformly (as in DDPM); the grid step holding
+        ``u ** power`` of a uniform ``u`` is drawn otherwise, so larger powers train
+        more often at low noise.
+        """
+        if power == 1:
+            steps = torch.randint(
+                1, self.n_steps + 1, (n,), generator=generator, device=device
+            )
+        else:
+            u = _skewed_uniform(n, generator, device, power)
+            steps = (u * self.n_steps).ceil().clamp(1, self.n_steps)
         return steps.to(torch.float32) / self.n_steps
 
     def _uniform_times(self, n_steps: int) -> Tensor:
@@ -253,6 +281,15 @@ class DiscreteSchedule(NoiseSchedule):
             return torch.linspace(self.t_max, self.t_min, n_steps, dtype=torch.float64)
         index = torch.linspace(self.n_steps, 1, n_steps, dtype=torch.float64).round()
         return index / self.n_steps
+
+
+def _skewed_uniform(
+    n: int, generator: torch.Generator | None, device: Any, power: float
+) -> Tensor:
+    """``u ** power`` of ``n`` uniform draws on ``[0, 1)``."""
+    if not power > 0:
+        raise ValueError(f"the training-time power must be positive, got {power}")
+    return torch.rand(n, generator=generator, device=device) ** power
 
 
 def _make_betas(

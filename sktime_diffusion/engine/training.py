@@ -96,6 +96,9 @@ class TrainingConfig:
     batch_size : int
     learning_rate : float
         Peak learning rate of AdamW.
+    time_power : float
+        Skew of the diffusion times of the loss: ``u ** time_power`` of uniform ``u``
+        (1 is uniform; larger values train more at low noise).
     weight_decay : float
     warmup_fraction : float
         Share of the steps with a linear warm-up; a cosine decay to 10% follows.
@@ -121,6 +124,7 @@ class TrainingConfig:
     max_time: float | None = None
     batch_size: int = 64
     learning_rate: float = 1e-3
+    time_power: float = 1.0
     weight_decay: float = 1e-6
     warmup_fraction: float = 0.05
     grad_clip: float | None = 1.0
@@ -142,6 +146,8 @@ class TrainingConfig:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if not self.time_power > 0:
+            raise ValueError(f"time_power must be positive, got {self.time_power}")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction}"
@@ -209,7 +215,7 @@ def _validation_loss(
         batch = index[start : start + config.batch_size]
         values, observed, side = data.take(batch, config.device)
         given = draw_given_mask(observed, masks, _on(cpu_generator, generator, observed))
-        loss = model.loss(values, observed, given, side, generator)
+        loss = model.loss(values, observed, given, side, generator, config.time_power)
         total += float(loss) * len(batch)
         count += len(batch)
     return total / max(count, 1)
@@ -287,7 +293,9 @@ def train_model(
                 factor = _learning_rate_factor(progress, config.warmup_fraction)
                 for group in optimizer.param_groups:
                     group["lr"] = config.learning_rate * factor
-                loss = model.loss(values, observed, given, side, device_generator)
+                loss = model.loss(
+                    values, observed, given, side, device_generator, config.time_power
+                )
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f"the training loss became {float(loss)} at step "

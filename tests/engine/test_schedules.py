@@ -91,6 +91,24 @@ def test_discrete_training_times_lie_on_the_grid():
     assert float(t.min()) >= 1 / 20 and float(t.max()) <= 1.0
 
 
+@pytest.mark.parametrize("name", ["cosine", "vp", "ve"])
+def test_training_time_power_moves_training_towards_low_noise(name):
+    schedule = make_schedule(name)
+
+    def times(power):
+        generator = torch.Generator().manual_seed(0)
+        return schedule.training_times(20_000, generator, power=power)
+
+    uniform, skewed = times(1.0), times(2.0)
+    # u ** 2 of uniform u has mean 1/3 and median 1/4 on [0, 1]
+    assert float(uniform.mean()) == pytest.approx(0.5, abs=0.02)
+    assert float(skewed.mean()) == pytest.approx(1 / 3, abs=0.02)
+    assert float(skewed.median()) == pytest.approx(0.25, abs=0.02)
+    assert float(skewed.min()) >= schedule.t_min - 1e-6 and float(skewed.max()) <= 1.0
+    with pytest.raises(ValueError, match="power"):
+        times(0.0)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
