@@ -366,7 +366,8 @@ def _typical_step(index: pd.Index) -> pd.Timedelta | None:
             return None
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return None
-    steps = np.diff(index.asi8)
+    # in nanoseconds whatever the index's resolution
+    steps = np.diff(index.values.astype("datetime64[ns]").astype(np.int64))
     steps = steps[steps > 0]
     return pd.Timedelta(int(np.median(steps)), unit="ns") if len(steps) else None
 
