@@ -70,11 +70,21 @@ def load_standardised(data_dir: str | None) -> tuple[np.ndarray, pd.Index, list[
     return values, frame.index, list(frame.columns)
 
 
-def test_windows(values: np.ndarray) -> np.ndarray:
-    """Non-overlapping test windows, shape (72, 48, 7)."""
-    test = values[VALIDATION_END:TEST_END]
-    n_windows = len(test) // WINDOW
-    return test[: n_windows * WINDOW].reshape(n_windows, WINDOW, -1)
+#: rows whose windows are scored (``--rows``): the protocol's test rows, or as many
+#: rows of the validation or the training part, to tell generalisation from fit
+SCORED_ROWS = {
+    "test": (VALIDATION_END, TEST_END),
+    "validation": (TRAIN_END, VALIDATION_END),
+    "train": (0, TEST_END - VALIDATION_END),
+}
+
+
+def test_windows(values: np.ndarray, rows: str = "test") -> np.ndarray:
+    """Non-overlapping windows of the scored rows, shape (72, 48, 7)."""
+    start, end = SCORED_ROWS[rows]
+    scored = values[start:end]
+    n_windows = len(scored) // WINDOW
+    return scored[: n_windows * WINDOW].reshape(n_windows, WINDOW, -1)
 
 
 def draw_mask(kind: str, shape: tuple[int, int, int]) -> np.ndarray:
@@ -209,10 +219,11 @@ def run_method(
     data_dir: str | None,
     budget: float,
     diffusion_params: dict,
+    rows_scored: str = "test",
 ) -> list[dict]:
     """One method, trained once, scored on every mask, in the current process."""
     values, _, columns = load_standardised(data_dir)
-    truth = test_windows(values)
+    truth = test_windows(values, rows_scored)
     model, fit_seconds = None, 0.0
     if method.startswith("diffusion"):
         model, fit_seconds = diffusion(
@@ -279,6 +290,14 @@ def main() -> None:
         help="JSON of DiffusionImputer parameters other than the defaults, e.g. "
         "'{\"learning_rate\": 0.001}'",
     )
+    parser.add_argument(
+        "--rows",
+        choices=list(SCORED_ROWS),
+        default="test",
+        help="rows whose windows are masked and scored: the protocol's test rows, or "
+        "as many validation or training rows (the models train on the training rows "
+        "either way)",
+    )
     args = parser.parse_args()
     print(environment_line() + "; data ETTh1 (ETDataset, CC BY-ND 4.0)")
     rows = []
@@ -289,6 +308,7 @@ def main() -> None:
             args.data_dir,
             args.budget,
             diffusion_parameters(args.diffusion_params),
+            args.rows,
         ):
             rows.append(row)
             print(
