@@ -196,6 +196,16 @@ class DiffusionEngineMixin:
     #: estimator-specific default network when ``network=None``
     _default_network = DilatedConvNetwork
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Fill the ``{engine_parameters}`` slot of the class docstring.
+
+        Every estimator's docstring lists the shared parameters at that slot, from
+        :data:`ENGINE_PARAMETERS_DOC`, so none can forget to (or document them apart).
+        """
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace("{engine_parameters}", ENGINE_PARAMETERS_DOC)
+
     def _set_engine_parameters(self, values: dict[str, Any]) -> None:
         """Store the shared parameters unchanged (pass ``locals()`` of ``__init__``)."""
         for name in ENGINE_PARAMETER_NAMES:

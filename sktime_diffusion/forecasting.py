@@ -11,7 +11,6 @@ import pandas as pd
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._diffusion import (
-    ENGINE_PARAMETERS_DOC,
     DiffusionEngineMixin,
     make_condition,
     seed_from,
@@ -503,11 +502,6 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 "point_estimate": "mean",
             },
         ]
-
-
-DiffusionForecaster.__doc__ = DiffusionForecaster.__doc__.replace(
-    "{engine_parameters}", ENGINE_PARAMETERS_DOC
-)
 
 
 # ====================================================================== helpers

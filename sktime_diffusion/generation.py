@@ -10,7 +10,6 @@ import pandas as pd
 from sktime.base import BaseEstimator
 
 from ._diffusion import (
-    ENGINE_PARAMETERS_DOC,
     DiffusionEngineMixin,
     make_condition,
     seed_from,
@@ -292,18 +291,17 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         return [{**first, "window_length": 8}, {**second, "window_length": 6}]
 
 
+# the class docstring got the shared parameters at creation; the generator's default
+# parameterisation differs, and so does its paragraph
 _SHARED_PARAMETERISATION = """parameterisation : {"v", "epsilon", "x0"}, default="v"
         What the network predicts."""
 DiffusionGenerator.__doc__ = DiffusionGenerator.__doc__.replace(
-    "{engine_parameters}",
-    ENGINE_PARAMETERS_DOC.replace(
-        _SHARED_PARAMETERISATION,
-        """parameterisation : {"v", "epsilon", "x0"}, default="x0"
+    _SHARED_PARAMETERISATION,
+    """parameterisation : {"v", "epsilon", "x0"}, default="x0"
         What the network predicts. Unlike the other estimators (default "v"), the
         generator predicts the clean window: with nothing given, "v" and "epsilon"
         networks trained on the default budget left samples of smooth series about
         eight times rougher (mean absolute step) than the data, "x0" matched it.""",
-    ),
 )
 
 

@@ -11,7 +11,6 @@ import pandas as pd
 from sktime.transformations.base import BaseTransformer
 
 from ._diffusion import (
-    ENGINE_PARAMETERS_DOC,
     DiffusionEngineMixin,
     make_condition,
     seed_from,
@@ -446,11 +445,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             {**first, "window_length": 8, "n_samples": 8},
             {**second, "n_samples": 6, "point_estimate": "mean"},
         ]
-
-
-DiffusionImputer.__doc__ = DiffusionImputer.__doc__.replace(
-    "{engine_parameters}", ENGINE_PARAMETERS_DOC
-)
 
 
 # ====================================================================== helpers

@@ -1,9 +1,19 @@
-"""The project's own promises: README commands, CI script, package metadata."""
+"""The project's own promises: README commands, CI script, package metadata, docstrings."""
 
+import inspect
 import re
 from pathlib import Path
 
+import pytest
 import tomllib
+
+from sktime_diffusion import (
+    DiffusionAnomalyDetector,
+    DiffusionForecaster,
+    DiffusionGenerator,
+    DiffusionImputer,
+)
+from sktime_diffusion._diffusion import ENGINE_PARAMETER_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,3 +41,18 @@ def test_package_metadata_names_the_dependencies():
     names = {re.split(r"[<>=\[ ]", dep)[0] for dep in project["dependencies"]}
     assert {"sktime", "skpro", "scikit-learn", "torch", "numpy", "pandas", "tqdm"} <= names
     assert {"plot", "test", "bench", "docs"} <= set(project["optional-dependencies"])
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [DiffusionForecaster, DiffusionImputer, DiffusionAnomalyDetector, DiffusionGenerator],
+)
+def test_every_estimator_documents_the_shared_parameters(estimator):
+    doc = estimator.__doc__
+    assert "{engine_parameters}" not in doc
+    for name in ENGINE_PARAMETER_NAMES:
+        assert f"\n    {name} : " in doc, name
+    # each documented once, with the estimator's own default of parameterisation
+    assert doc.count("\n    parameterisation : ") == 1
+    default = inspect.signature(estimator).parameters["parameterisation"].default
+    assert f'parameterisation : {{"v", "epsilon", "x0"}}, default="{default}"' in doc
