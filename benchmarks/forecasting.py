@@ -176,9 +176,8 @@ def run_origins(
             f"the data has {len(y)}"
         )
     rows = []
-    for model_name, factory in _models(sp, len(y), random_state, diffusion_params).items():
-        if model_name not in model_names and "all" not in model_names:
-            continue
+    models = _chosen_models(model_names, sp, len(y), random_state, diffusion_params)
+    for model_name, factory in models:
         scores, model, refit = [], None, model_name != "DiffusionForecaster"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -194,9 +193,7 @@ def run_origins(
                 scores.append(
                     {**score_forecast(model, y.iloc[:origin], y_test), "fit s": seconds}
                 )
-        row = {"data": name, "model": model_name, "folds": len(scores)}
-        row.update({key: float(np.mean([s[key] for s in scores])) for key in scores[0]})
-        rows.append(row)
+        rows.append(_mean_row(name, model_name, scores))
         print(f"  {name}: {model_name} done ({len(scores)} origins)", flush=True)
     return rows
 
@@ -215,9 +212,8 @@ def run_dataset(
     splitter = ExpandingWindowSplitter(initial_window=initial, step_length=step, fh=fh)
     folds = list(splitter.split(y))
     rows = []
-    for model_name, factory in _models(sp, len(y), random_state, diffusion_params).items():
-        if model_name not in model_names and "all" not in model_names:
-            continue
+    models = _chosen_models(model_names, sp, len(y), random_state, diffusion_params)
+    for model_name, factory in models:
         scores = []
         try:
             for train_index, test_index in folds:
@@ -228,11 +224,28 @@ def run_dataset(
         except Exception as error:  # noqa: BLE001 - a peer that fails is reported
             print(f"  {name}: {model_name} failed: {type(error).__name__}: {error}")
             continue
-        row = {"data": name, "model": model_name, "folds": len(scores)}
-        row.update({key: float(np.mean([s[key] for s in scores])) for key in scores[0]})
-        rows.append(row)
+        rows.append(_mean_row(name, model_name, scores))
         print(f"  {name}: {model_name} done", flush=True)
     return rows
+
+
+def _chosen_models(
+    model_names, sp: int, n_timepoints: int, random_state: int, diffusion_params: dict
+) -> list[tuple[str, Callable]]:
+    """``(name, factory)`` of the models asked for (all of them for "all")."""
+    models = _models(sp, n_timepoints, random_state, diffusion_params)
+    return [
+        (name, factory)
+        for name, factory in models.items()
+        if name in model_names or "all" in model_names
+    ]
+
+
+def _mean_row(data: str, model: str, scores: list[dict]) -> dict:
+    """A report row: each score's mean over the folds (or origins)."""
+    row = {"data": data, "model": model, "folds": len(scores)}
+    row.update({key: float(np.mean([s[key] for s in scores])) for key in scores[0]})
+    return row
 
 
 def markdown(rows: list[dict]) -> str:
