@@ -79,7 +79,7 @@ SCORED_ROWS = {
 }
 
 
-def test_windows(values: np.ndarray, rows: str = "test") -> np.ndarray:
+def scored_windows(values: np.ndarray, rows: str = "test") -> np.ndarray:
     """Non-overlapping windows of the scored rows, shape (72, 48, 7)."""
     start, end = SCORED_ROWS[rows]
     scored = values[start:end]
@@ -223,7 +223,7 @@ def run_method(
 ) -> list[dict]:
     """One method, trained once, scored on every mask, in the current process."""
     values, _, columns = load_standardised(data_dir)
-    truth = test_windows(values, rows_scored)
+    truth = scored_windows(values, rows_scored)
     model, fit_seconds = None, 0.0
     if method.startswith("diffusion"):
         model, fit_seconds = diffusion(
