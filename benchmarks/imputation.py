@@ -4,6 +4,7 @@ Run from the repository root (``pip install -e ".[bench]"`` first)::
 
     python benchmarks/imputation.py --data-dir ../shared/data
     python benchmarks/imputation.py --data-dir ../shared/data --methods linear,diffusion
+    python benchmarks/imputation.py --data-dir ../shared/data --data ETTm1 --seed 1
 
 Protocol (the imputer issue's): ETTh1 (``ETT/ETTh1.csv``; source: the ETDataset
 repository, CC BY-ND 4.0), all 7 columns; rows [0, 10452) train, [10452, 13936)
@@ -31,6 +32,15 @@ Methods: per-window mean of the observed entries, last observation carried forwa
 ``--methods`` also PyPOTS SAITS and CSDI (``bench`` extra; trained on the same
 training windows, validated on the validation rows, their own default sizes scaled to
 this data as in PyPOTS' examples).
+
+``--data`` runs the same protocol (same rows, windows, masks and scores; z-scored
+with the training rows' statistics) on another file, to check that a choice made on
+ETTh1 holds elsewhere: ``ETTh2`` or ``ETTm1`` (``ETT/<name>.csv``, the same seven
+columns; ETTm1's rows are 15-minute steps, so the rows span a quarter of the time) or
+``weather`` (``ltsf_weather_ili/weather.csv``, the Jena weather station's 21
+columns every 10 minutes, as distributed with the long-term forecasting benchmarks).
+``--seed`` is the ``random_state`` of ``DiffusionImputer`` (0 by default; the masks do
+not change with it).
 """
 
 from __future__ import annotations
@@ -59,15 +69,24 @@ METHODS = ["mean", "locf", "linear", "diffusion-default", "diffusion"]
 
 
 # ------------------------------------------------------------------------ data
-def load_standardised(data_dir: str | None) -> tuple[np.ndarray, pd.Index, list[str]]:
-    """ETTh1 as an array (rows, 7), z-scored with the training rows' statistics."""
-    from sktime_diffusion.datasets import load_ett
+DATA_SETS = ("ETTh1", "ETTh2", "ETTm1", "weather")
 
-    frame = load_ett("ETTh1", data_dir)
-    values = frame.to_numpy(np.float64)
+
+def load_standardised(
+    data_dir: str | None, data: str = "ETTh1"
+) -> tuple[np.ndarray, pd.Index, list[str]]:
+    """A data set as an array (rows, columns), z-scored with the training rows' stats."""
+    from sktime_diffusion.datasets import data_path, load_ett
+
+    if data == "weather":
+        path = data_path("ltsf_weather_ili/weather.csv", data_dir)
+        frame = pd.read_csv(path, index_col="date", encoding="latin-1")
+    else:
+        frame = load_ett(data, data_dir)
+    values = frame.to_numpy(np.float64)[:TEST_END]
     train = values[:TRAIN_END]
-    values = (values - train.mean(axis=0)) / train.std(axis=0)
-    return values, frame.index, list(frame.columns)
+    values = (values - train.mean(axis=0)) / np.maximum(train.std(axis=0), 1e-12)
+    return values, frame.index[:TEST_END], list(frame.columns)
 
 
 #: rows whose windows are scored (``--rows``): the protocol's test rows, or as many
@@ -128,12 +147,16 @@ def as_panel(windows: np.ndarray, columns: list[str]) -> pd.DataFrame:
 
 
 def diffusion(
-    train: np.ndarray, columns: list[str], budget: float | None, extra: dict
+    train: np.ndarray,
+    columns: list[str],
+    budget: float | None,
+    extra: dict,
+    seed: int = 0,
 ) -> tuple[object, float]:
     """DiffusionImputer fitted on the training rows; (imputer, fit seconds)."""
     from sktime_diffusion import DiffusionImputer
 
-    params = {"window_length": WINDOW, "n_samples": N_SAMPLES, "random_state": 0}
+    params = {"window_length": WINDOW, "n_samples": N_SAMPLES, "random_state": seed}
     if budget is not None:
         params.update(training_steps=10**6, max_time=budget)
     params.update(extra)
@@ -220,9 +243,11 @@ def run_method(
     budget: float,
     diffusion_params: dict,
     rows_scored: str = "test",
+    data: str = "ETTh1",
+    seed: int = 0,
 ) -> list[dict]:
     """One method, trained once, scored on every mask, in the current process."""
-    values, _, columns = load_standardised(data_dir)
+    values, _, columns = load_standardised(data_dir, data)
     truth = scored_windows(values, rows_scored)
     model, fit_seconds = None, 0.0
     if method.startswith("diffusion"):
@@ -231,6 +256,7 @@ def run_method(
             columns,
             None if method == "diffusion-default" else budget,
             diffusion_params,
+            seed,
         )
     elif method in ("saits", "csdi"):
         model, fit_seconds = pypots(
@@ -278,6 +304,12 @@ def run_isolated(*args) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="folder holding ETT/ETTh1.csv")
+    parser.add_argument(
+        "--data", choices=DATA_SETS, default="ETTh1", help="the protocol's ETTh1 or another"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random_state of DiffusionImputer"
+    )
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--masks", default="random,gaps")
     parser.add_argument(
@@ -299,7 +331,10 @@ def main() -> None:
         "either way)",
     )
     args = parser.parse_args()
-    print(environment_line() + "; data ETTh1 (ETDataset, CC BY-ND 4.0)")
+    source = (
+        "Jena weather, LTSF files" if args.data == "weather" else "ETDataset, CC BY-ND 4.0"
+    )
+    print(f"{environment_line()}; data {args.data} ({source}); seed {args.seed}")
     rows = []
     for method in args.methods.split(","):
         for row in run_isolated(
@@ -309,6 +344,8 @@ def main() -> None:
             args.budget,
             diffusion_parameters(args.diffusion_params),
             args.rows,
+            args.data,
+            args.seed,
         ):
             rows.append(row)
             print(

@@ -301,8 +301,13 @@ class DiffusionEngineMixin:
         masks: MaskStrategy,
         seed: int,
         steps: int | None = None,
+        level_jitter: float = 0.0,
     ) -> TrainingHistory:
-        """Train ``model`` in place for ``steps`` (default: :meth:`_training_budget`)."""
+        """Train ``model`` in place for ``steps`` (default: :meth:`_training_budget`).
+
+        ``level_jitter`` is :class:`~sktime_diffusion.engine.TrainingConfig`'s: the
+        standard deviation of a random level offset per training window and feature.
+        """
         steps = self._training_budget(len(data)) if steps is None else int(steps)
         batch_size = min(int(self.batch_size), len(data))
         n_train = max(1, len(data) - int(round(self.validation_fraction * len(data))))
@@ -314,6 +319,7 @@ class DiffusionEngineMixin:
             batch_size=batch_size,
             learning_rate=self._learning_rate(len(data)),
             time_power=float(self.training_time_power),
+            level_jitter=float(level_jitter),
             validation_fraction=float(self.validation_fraction) if len(data) > 1 else 0.0,
             patience=self.patience,
             seed=seed,

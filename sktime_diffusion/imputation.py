@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,15 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         Imputations drawn per call; ``transform`` summarises them.
     point_estimate : {"median", "mean"}, default="median"
         What ``transform`` fills in.
+    level_jitter : float, default=0.0
+        Training augmentation: each training window gets one random offset per column,
+        drawn with this standard deviation in units of the column's standard deviation
+        (0, the default, adds none). The imputer then fills values relative to the
+        level of the window's own observed entries rather than to the levels the
+        columns had in ``fit``: this widens its intervals where later data drift away
+        from the training levels and often helps on scattered missing entries, but it
+        hides how the columns' levels relate to each other, which long gaps need
+        (measured in ``docs/benchmarks.md``).
     {engine_parameters}
 
     Attributes
@@ -134,6 +144,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         window_length: int | None = None,
         n_samples: int = 50,
         point_estimate: str = "median",
+        level_jitter: float = 0.0,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -154,6 +165,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.window_length = window_length
         self.n_samples = n_samples
         self.point_estimate = point_estimate
+        self.level_jitter = level_jitter
         self._set_engine_parameters(locals())
         super().__init__()
 
@@ -165,6 +177,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self._check_window_length()
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
+        jitter = self.level_jitter
+        if isinstance(jitter, bool) or not (
+            isinstance(jitter, Real) and 0 <= jitter < math.inf
+        ):
+            raise ValueError(
+                f"{owner}: level_jitter must be a finite number >= 0, got {jitter!r}"
+            )
 
     def _fit(self, X, y=None):
         """Learn to fill windows of ``X`` from their observed entries."""
@@ -181,7 +200,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         data = self._training_windows(pieces)
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(random=0.5, block=0.3, historical=0.2, max_ratio=0.9)
-        self.training_history_ = self._train(self.model_, data, masks, self.seed_)
+        self.training_history_ = self._train(
+            self.model_, data, masks, self.seed_, level_jitter=float(self.level_jitter)
+        )
         return self
 
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
@@ -443,7 +464,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         first, second = tiny_test_configurations()
         return [
             {**first, "window_length": 8, "n_samples": 8},
-            {**second, "n_samples": 6, "point_estimate": "mean"},
+            {**second, "n_samples": 6, "point_estimate": "mean", "level_jitter": 0.3},
         ]
 
 

@@ -307,6 +307,8 @@ def test_transform_before_fit():
         {"n_samples": 0},
         {"window_length": 1},
         {"point_estimate": "mode"},
+        {"level_jitter": -1.0},
+        {"level_jitter": "big"},
         {"sampler": "euler"},
     ],
 )

@@ -99,6 +99,10 @@ class TrainingConfig:
     time_power : float
         Skew of the diffusion times of the loss: ``u ** time_power`` of uniform ``u``
         (1 is uniform; larger values train more at low noise).
+    level_jitter : float
+        Standard deviation of a random offset added to every feature of every training
+        window (one offset per window and feature, in the units of the data); 0 adds
+        none. It teaches the network to fill values relative to the window's own level.
     weight_decay : float
     warmup_fraction : float
         Share of the steps with a linear warm-up; a cosine decay to 10% follows.
@@ -125,6 +129,7 @@ class TrainingConfig:
     batch_size: int = 64
     learning_rate: float = 1e-3
     time_power: float = 1.0
+    level_jitter: float = 0.0
     weight_decay: float = 1e-6
     warmup_fraction: float = 0.05
     grad_clip: float | None = 1.0
@@ -148,6 +153,10 @@ class TrainingConfig:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if not self.time_power > 0:
             raise ValueError(f"time_power must be positive, got {self.time_power}")
+        if not 0 <= self.level_jitter < math.inf:
+            raise ValueError(
+                f"level_jitter must be a finite number >= 0, got {self.level_jitter}"
+            )
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction}"
@@ -214,11 +223,24 @@ def _validation_loss(
     for start in range(0, len(index), config.batch_size):
         batch = index[start : start + config.batch_size]
         values, observed, side = data.take(batch, config.device)
+        values = _jitter_levels(
+            values, observed, config.level_jitter, _on(cpu_generator, generator, values)
+        )
         given = draw_given_mask(observed, masks, _on(cpu_generator, generator, observed))
         loss = model.loss(values, observed, given, side, generator, config.time_power)
         total += float(loss) * len(batch)
         count += len(batch)
     return total / max(count, 1)
+
+
+def _jitter_levels(
+    values: Tensor, observed: Tensor, scale: float, generator: torch.Generator
+) -> Tensor:
+    """Add one random offset per window and feature to the observed entries."""
+    if scale == 0:
+        return values
+    offsets = torch.randn((*values.shape[:2], 1), generator=generator, device=values.device)
+    return torch.where(observed, values + scale * offsets, values)
 
 
 def _generators(seed: int, device: torch.device):
@@ -283,6 +305,12 @@ def train_model(
             for start in range(0, len(order), config.batch_size):
                 batch = order[start : start + config.batch_size]
                 values, observed, side = data.take(batch, device)
+                values = _jitter_levels(
+                    values,
+                    observed,
+                    config.level_jitter,
+                    _on(cpu_generator, device_generator, values),
+                )
                 given = draw_given_mask(
                     observed, masks, _on(cpu_generator, device_generator, observed)
                 )

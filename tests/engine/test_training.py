@@ -14,7 +14,7 @@ from sktime_diffusion.engine import (
     make_schedule,
     train_model,
 )
-from sktime_diffusion.engine.training import _learning_rate_factor
+from sktime_diffusion.engine.training import _jitter_levels, _learning_rate_factor
 
 
 def _model(kind="dilated_conv", n_features=2, seed=0):
@@ -130,6 +130,34 @@ def test_training_with_missing_values_uses_only_observed_entries():
     assert all(math.isfinite(v) for v in history.train_loss)
 
 
+def test_level_jitter_shifts_each_window_and_feature_by_one_offset():
+    values = torch.randn(16, 3, 10, generator=torch.Generator().manual_seed(0))
+    observed = torch.rand(values.shape, generator=torch.Generator().manual_seed(1)) > 0.2
+    values = torch.where(observed, values, torch.zeros_like(values))
+    shifted = _jitter_levels(values, observed, 0.5, torch.Generator().manual_seed(2))
+    offsets = shifted - values
+    assert torch.all(offsets[~observed] == 0)  # unobserved entries stay zero
+    per_row = torch.where(observed, offsets, torch.nan)
+    spread = per_row.nan_to_num(0).amax(-1) - per_row.nan_to_num(0).amin(-1)
+    rows_fully_observed = observed.all(-1)
+    assert torch.allclose(spread[rows_fully_observed], torch.zeros(()), atol=1e-6)
+    first = offsets[..., 0][observed[..., 0]]
+    assert 0.3 < float(first.std()) < 0.7  # drawn with the requested spread
+    assert _jitter_levels(values, observed, 0.0, None) is values
+
+
+def test_level_jitter_changes_training_and_stays_reproducible():
+    data = _paired_windows(n=128)
+
+    def trained(jitter):
+        model = _model()
+        train_model(model, data, MaskStrategy(), _config(epochs=1, level_jitter=jitter))
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    assert torch.equal(trained(0.3), trained(0.3))
+    assert not torch.equal(trained(0.3), trained(0.0))
+
+
 def test_verbose_shows_a_progress_bar(capsys):
     train_model(
         _model(), _paired_windows(n=64), MaskStrategy(), _config(epochs=2, verbose=True)
@@ -154,6 +182,8 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
         ({"validation_fraction": 1.0}, "validation_fraction"),
         ({"ema_decay": 1.0}, "ema_decay"),
         ({"patience": 0}, "patience"),
+        ({"level_jitter": -0.1}, "level_jitter"),
+        ({"level_jitter": math.inf}, "level_jitter"),
     ],
 )
 def test_bad_training_settings_are_named(kwargs, message):
