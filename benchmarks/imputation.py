@@ -4,7 +4,8 @@ Run from the repository root (``pip install -e ".[bench]"`` first)::
 
     python benchmarks/imputation.py --data-dir ../shared/data
     python benchmarks/imputation.py --data-dir ../shared/data --methods linear,diffusion
-    python benchmarks/imputation.py --data-dir ../shared/data --data ETTm1 --seed 1
+    python benchmarks/imputation.py --data-dir ../shared/data --data ETTm1 --seeds 0,1,2 \
+        --methods linear,diffusion-default --variant 'jitter={"level_jitter": 0.3}'
 
 Protocol (the imputer issue's): ETTh1 (``ETT/ETTh1.csv``; source: the ETDataset
 repository, CC BY-ND 4.0), all 7 columns; rows [0, 10452) train, [10452, 13936)
@@ -39,8 +40,11 @@ ETTh1 holds elsewhere: ``ETTh2`` or ``ETTm1`` (``ETT/<name>.csv``, the same seve
 columns; ETTm1's rows are 15-minute steps, so the rows span a quarter of the time) or
 ``weather`` (``ltsf_weather_ili/weather.csv``, the Jena weather station's 21
 columns every 10 minutes, as distributed with the long-term forecasting benchmarks).
-``--seed`` is the ``random_state`` of ``DiffusionImputer`` (0 by default; the masks do
-not change with it).
+``--seeds`` lists ``random_state`` values of ``DiffusionImputer`` (0 by default; the
+masks do not change with them): each diffusion method is trained once per seed, and
+with several seeds the table shows each method's mean scores over them (the CSV keeps
+every seed's rows). ``--variant NAME=JSON`` adds a method NAME, the default imputer
+with those parameters, so that a change is measured next to the defaults in one run.
 """
 
 from __future__ import annotations
@@ -301,14 +305,40 @@ def run_isolated(*args) -> list[dict]:
     return row
 
 
+def _parse_variants(texts: list[str]) -> dict[str, dict]:
+    """``--variant NAME=JSON`` options as {name: DiffusionImputer parameters}."""
+    variants = {}
+    for text in texts:
+        name, separator, params = text.partition("=")
+        if not separator or not name.strip():
+            raise SystemExit(f"--variant needs NAME=JSON, got {text!r}")
+        variants[name.strip()] = diffusion_parameters(params)
+    return variants
+
+
+def seed_means(rows: list[dict]) -> list[dict]:
+    """One row per method and mask: means over the seeds of the numeric scores."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["method"], row["mask"]), []).append(row)
+    summary = []
+    for (method, mask), group in groups.items():
+        row = {"method": method, "mask": mask, "seeds": len(group)}
+        for key, value in group[0].items():
+            if key in row or key == "seed":
+                continue
+            values = [r[key] for r in group]
+            same = all(v == value or (v != v and value != value) for v in values)
+            row[key] = value if same else float(np.mean(values))
+        summary.append(row)
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="folder holding ETT/ETTh1.csv")
     parser.add_argument(
         "--data", choices=DATA_SETS, default="ETTh1", help="the protocol's ETTh1 or another"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="random_state of DiffusionImputer"
     )
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--masks", default="random,gaps")
@@ -323,6 +353,20 @@ def main() -> None:
         "'{\"learning_rate\": 0.001}'",
     )
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="an extra method NAME: diffusion-default with these parameters on top of "
+        "--diffusion-params, run next to the others (repeatable)",
+    )
+    parser.add_argument(
+        "--seeds",
+        default="0",
+        help="comma-separated random_state values of DiffusionImputer; each diffusion "
+        "method is trained once per seed and the table shows the means",
+    )
+    parser.add_argument(
         "--rows",
         choices=list(SCORED_ROWS),
         default="test",
@@ -331,36 +375,51 @@ def main() -> None:
         "either way)",
     )
     args = parser.parse_args()
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    base_params = diffusion_parameters(args.diffusion_params)
+    variants = _parse_variants(args.variant)
     source = (
         "Jena weather, LTSF files" if args.data == "weather" else "ETDataset, CC BY-ND 4.0"
     )
-    print(f"{environment_line()}; data {args.data} ({source}); seed {args.seed}")
+    print(f"{environment_line()}; data {args.data} ({source}); seeds {seeds}")
+    runs = [(method, method, base_params) for method in args.methods.split(",")]
+    runs += [
+        ("diffusion-default", name, {**base_params, **p}) for name, p in variants.items()
+    ]
     rows = []
-    for method in args.methods.split(","):
-        for row in run_isolated(
-            method,
-            args.masks.split(","),
-            args.data_dir,
-            args.budget,
-            diffusion_parameters(args.diffusion_params),
-            args.rows,
-            args.data,
-            args.seed,
-        ):
-            rows.append(row)
-            print(
-                "  ".join(
-                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in row.items()
-                ),
-                flush=True,
-            )
-    rows.sort(key=lambda row: row["mask"] != "random")
-    print()
-    decimals = {"train s": 1, "inference s": 1, "window-samples/s": 0, "peak MB": 0}
-    print(markdown_table(rows, list(rows[0]), decimals))
+    for method, name, params in runs:
+        for seed in seeds if method.startswith("diffusion") else [0]:
+            for row in run_isolated(
+                method,
+                args.masks.split(","),
+                args.data_dir,
+                args.budget,
+                params,
+                args.rows,
+                args.data,
+                seed,
+            ):
+                row = {"method": name, **{k: v for k, v in row.items() if k != "method"}}
+                if method.startswith("diffusion"):
+                    row["seed"] = seed
+                rows.append(row)
+                print(
+                    "  ".join(
+                        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in row.items()
+                    ),
+                    flush=True,
+                )
     if args.csv:
         pd.DataFrame(rows).to_csv(args.csv, index=False)
+    table = seed_means(rows) if len(seeds) > 1 else rows
+    table.sort(key=lambda row: row["mask"] != "random")
+    columns = [c for c in table[0] if c != "seed"]
+    if len(seeds) == 1:
+        columns = [c for c in columns if c != "seeds"]
+    print()
+    decimals = {"train s": 1, "inference s": 1, "window-samples/s": 0, "peak MB": 0}
+    print(markdown_table(table, columns, decimals))
 
 
 if __name__ == "__main__":
