@@ -17,7 +17,9 @@ Protocols (as in the forecaster issue):
 the first fold's cutoff (e.g. 145 days of ETTh1 after row 13936): a check of the
 intervals' calibration on more than five forecasts. DiffusionForecaster is fitted once
 and then updated without training (``update(update_params=False)``); the classical
-models are refitted at every origin.
+models are refitted at every origin. A second table splits the origins into thirds by
+the naive forecast's MAE on each (calm, middle and hard days) and shows each model's
+scores per third, with the naive MAE of the five folds' days for comparison.
 
 Every model is scored the same way from its quantile forecasts at the 99 levels
 0.01, ..., 0.99: CRPS = twice the mean pinball loss over those levels
@@ -166,7 +168,7 @@ def run_origins(
     training); the classical models are refitted at every origin. Rows of mean scores
     over the origins; "fit s" is the mean time per origin of fitting or updating.
     """
-    loader, horizon, initial, _, sp = DATASETS[name]
+    loader, horizon, initial, step, sp = DATASETS[name]
     y = loader(data_dir)
     fh = list(range(1, horizon + 1))
     origins = [initial + k * horizon for k in range(n_origins)]
@@ -175,7 +177,7 @@ def run_origins(
             f"{name}: {n_origins} origins need {origins[-1] + horizon} points, "
             f"the data has {len(y)}"
         )
-    rows = []
+    rows, per_origin = [], {}
     models = _chosen_models(model_names, sp, len(y), random_state, diffusion_params)
     for model_name, factory in models:
         scores, model, refit = [], None, model_name != "DiffusionForecaster"
@@ -194,8 +196,48 @@ def run_origins(
                     {**score_forecast(model, y.iloc[:origin], y_test), "fit s": seconds}
                 )
         rows.append(_mean_row(name, model_name, scores))
+        per_origin[model_name] = scores
         print(f"  {name}: {model_name} done ({len(scores)} origins)", flush=True)
+    print(difficulty_report(y, origins, horizon, initial, step, per_origin))
     return rows
+
+
+def _naive_error(y: pd.Series | pd.DataFrame, origin: int, horizon: int) -> float:
+    """MAE of the last-value forecast from ``origin`` over the next ``horizon`` steps."""
+    values = _frame(y).to_numpy(np.float64)
+    return float(np.abs(values[origin : origin + horizon] - values[origin - 1]).mean())
+
+
+def difficulty_report(y, origins, horizon, initial, step, per_origin) -> str:
+    """Scores by thirds of the origins, ranked by how far the naive forecast missed.
+
+    Shows whether a model's intervals widen on hard days and narrow on calm ones, and
+    where the five folds' days fall (their naive MAE against the thirds' bounds).
+    """
+    difficulty = np.array([_naive_error(y, origin, horizon) for origin in origins])
+    bounds = np.quantile(difficulty, [1 / 3, 2 / 3])
+    third = np.digitize(difficulty, bounds)
+    names = ("calm third", "middle third", "hard third")
+    rows = []
+    for model_name, scores in per_origin.items():
+        for index, label in enumerate(names):
+            chosen = [s for s, t in zip(scores, third, strict=True) if t == index]
+            row = {
+                "model": model_name,
+                "days": label,
+                "naive MAE": float(difficulty[third == index].mean()),
+            }
+            for key in ("MAE", "CRPS", "coverage 50%", "coverage 90%"):
+                row[key] = float(np.mean([s[key] for s in chosen]))
+            rows.append(row)
+    folds = [_naive_error(y, initial + k * step, horizon) for k in range(5)]
+    return (
+        f"by difficulty (naive MAE of the day; thirds split at {bounds[0]:.3f} and "
+        f"{bounds[1]:.3f}; the five folds' days: "
+        + ", ".join(f"{value:.3f}" for value in folds)
+        + ")\n"
+        + markdown_table(rows, list(rows[0]))
+    )
 
 
 def _frame(data) -> pd.DataFrame:
