@@ -267,8 +267,13 @@ class DiffusionEngineMixin:
     def _network_spec(self) -> NetworkSpec:
         return self.network if self.network is not None else self._default_network()
 
-    def _build_model(self, n_features: int, n_side: int, seed: int) -> DiffusionModel:
-        """A fresh model whose weights depend on ``seed`` only."""
+    def _build_model(
+        self, n_features: int, n_side: int, seed: int, baseline: str = "none"
+    ) -> DiffusionModel:
+        """A fresh model whose weights depend on ``seed`` only.
+
+        ``baseline`` is :class:`~sktime_diffusion.engine.DiffusionModel`'s.
+        """
         schedule_params = (
             {"n_steps": int(self.n_diffusion_steps)}
             if self.schedule in ("linear", "quadratic", "cosine")
@@ -278,7 +283,7 @@ class DiffusionEngineMixin:
         config = self._network_spec().network_config(n_features, n_side)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = DiffusionModel(config, schedule, self.parameterisation)
+            model = DiffusionModel(config, schedule, self.parameterisation, baseline)
         return model
 
     # ------------------------------------------------------------------- training

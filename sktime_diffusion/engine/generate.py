@@ -157,6 +157,7 @@ def generate(
                 progress=progress,
                 **sampler_options,
             )
+            sample = sample + model.baseline_of(part.values, part.given)
             pieces.append(torch.where(part.given, part.values, sample))
     finally:
         model.train(was_training)

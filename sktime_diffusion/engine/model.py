@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .baselines import BASELINES, baseline_fill
 from .networks import build_network
 from .schedules import NoiseSchedule, make_schedule
 
@@ -203,6 +204,11 @@ class DiffusionModel(nn.Module):
         ``n_features`` and ``n_side``.
     schedule : NoiseSchedule
     parameterisation : {"epsilon", "x0", "v"}
+    baseline : {"none", "interpolation"}
+        What the diffusion generates: the values themselves (``"none"``), or their
+        difference from the linear interpolation of the given entries of each feature
+        (:func:`~sktime_diffusion.engine.baselines.interpolate_given`), added back to
+        the samples. The network sees the given values themselves either way.
 
     Notes
     -----
@@ -217,6 +223,7 @@ class DiffusionModel(nn.Module):
         network_config: dict[str, Any],
         schedule: NoiseSchedule,
         parameterisation: str = "v",
+        baseline: str = "none",
     ) -> None:
         super().__init__()
         if parameterisation not in PARAMETERISATIONS:
@@ -224,6 +231,9 @@ class DiffusionModel(nn.Module):
                 f"parameterisation must be one of {PARAMETERISATIONS}, "
                 f"got {parameterisation!r}"
             )
+        if baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+        self.baseline = baseline
         self.network_config = dict(network_config)
         self.network = build_network(**self.network_config)
         self.schedule = schedule
@@ -244,8 +254,22 @@ class DiffusionModel(nn.Module):
         """Device of the weights."""
         return next(self.parameters()).device
 
-    def predict_x0(self, x_t: Tensor, t: Tensor, condition: Condition) -> Tensor:
+    def baseline_of(self, values: Tensor, given: Tensor) -> Tensor:
+        """The baseline the diffusion's values are relative to (zeros for ``"none"``)."""
+        return baseline_fill(self.baseline, values, given)
+
+    def predict_x0(
+        self,
+        x_t: Tensor,
+        t: Tensor,
+        condition: Condition,
+        baseline: Tensor | None = None,
+    ) -> Tensor:
         """Data estimate ``E[x_0 | x_t, given]``; given entries are returned as given.
+
+        With a baseline, ``x_t`` and the estimate are differences from the baseline of
+        ``condition`` (zero on the given entries), and the network is shown the
+        baseline itself in place of the given values (equal to them where given).
 
         Parameters
         ----------
@@ -253,6 +277,8 @@ class DiffusionModel(nn.Module):
         t : torch.Tensor of shape (batch,)
         condition : Condition
             With the same batch size as ``x_t``.
+        baseline : torch.Tensor or None
+            :meth:`baseline_of` the condition, if already computed.
 
         Returns
         -------
@@ -263,16 +289,26 @@ class DiffusionModel(nn.Module):
         given = condition.given
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
-        given_values = torch.where(given, condition.values, torch.zeros_like(x_t))
+        if self.baseline == "none":
+            given_values = torch.where(given, condition.values, torch.zeros_like(x_t))
+        elif baseline is None:
+            given_values = self.baseline_of(condition.values, given)
+        else:
+            given_values = baseline
         prediction = self.network(network_input, t, given_values, given, condition.side)
         x0_hat = x0_from_prediction(self.parameterisation, prediction, x_t, alpha, sigma)
+        if self.baseline != "none":
+            return torch.where(given, torch.zeros_like(x0_hat), x0_hat)
         return torch.where(given, condition.values, x0_hat)
 
     def denoiser(self, condition: Condition):
         """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``."""
+        baseline = None
+        if self.baseline != "none":
+            baseline = self.baseline_of(condition.values, condition.given)
 
         def denoise(x_t: Tensor, t: Tensor) -> Tensor:
-            return self.predict_x0(x_t, t, condition)
+            return self.predict_x0(x_t, t, condition, baseline)
 
         return denoise
 
@@ -312,10 +348,13 @@ class DiffusionModel(nn.Module):
         alpha, sigma = alpha.to(x0), sigma.to(x0)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x0 = torch.where(observed, x0, torch.zeros_like(x0))
+        given_values = torch.where(given, x0, torch.zeros_like(x0))
+        if self.baseline != "none":
+            given_values = self.baseline_of(x0, given)
+            x0 = torch.where(observed, x0 - given_values, torch.zeros_like(x0))
         x_t = diffuse(x0, noise, alpha, sigma)
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
-        given_values = torch.where(given, x0, torch.zeros_like(x0))
         prediction = self.network(network_input, t, given_values, given, side)
         target = regression_target(self.parameterisation, x0, noise, alpha, sigma)
         weight = (observed & ~given).to(x0)
@@ -329,6 +368,7 @@ class DiffusionModel(nn.Module):
             "network": dict(self.network_config),
             "schedule": {"kind": self.schedule.kind, **self.schedule.config()},
             "parameterisation": self.parameterisation,
+            "baseline": self.baseline,
         }
 
     @classmethod
@@ -336,7 +376,12 @@ class DiffusionModel(nn.Module):
         """Build an untrained model from :meth:`config`."""
         schedule_config = dict(config["schedule"])
         schedule = make_schedule(schedule_config.pop("kind"), **schedule_config)
-        return cls(config["network"], schedule, config["parameterisation"])
+        return cls(
+            config["network"],
+            schedule,
+            config["parameterisation"],
+            config.get("baseline", "none"),
+        )
 
     def save(self, path_or_buffer: Any) -> None:
         """Write configuration and weights (on CPU) with :func:`torch.save`."""
