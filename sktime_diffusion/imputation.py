@@ -72,7 +72,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         Steps per window. None: two seasonal periods of the index frequency within
         [16, 96] (48 for hourly data; a day is the period of data taken every few
         minutes or seconds, so 96 for them), or 32 when the index says nothing of a
-        period, and never longer than the longest series.
+        period, and never longer than the longest series. Training hides contiguous
+        gaps of up to half a window, so for long gaps a window at least twice as long
+        as the longest gap is the safe choice.
     n_samples : int, default=50
         Imputations drawn per call; ``transform`` summarises them.
     point_estimate : {"median", "mean"}, default="median"
