@@ -208,7 +208,9 @@ class DiffusionModel(nn.Module):
         What the diffusion generates: the values themselves (``"none"``), or their
         difference from the linear interpolation of the given entries of each feature
         (:func:`~sktime_diffusion.engine.baselines.interpolate_given`), added back to
-        the samples. The network sees the given values themselves either way.
+        the samples. With the interpolation the network is shown the interpolated
+        window (equal to the given values where they are given) instead of the given
+        values with zeros between them.
 
     Notes
     -----
