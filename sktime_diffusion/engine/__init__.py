@@ -2,6 +2,7 @@
 
 - :mod:`.schedules`: noise schedules (discrete linear / quadratic / cosine, VP and VE SDEs);
 - :mod:`.model`: masked conditional model, forward process, loss, save and load;
+- :mod:`.baselines`: the interpolation a model may generate differences from;
 - :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
 - :mod:`.generate`: the batched sampling entry point;
 - :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
