@@ -148,8 +148,9 @@ def generate(
         pieces = []
         for start in range(0, total, chunk):
             part = repeated.slice(start, min(start + chunk, total))
+            baseline = model.baseline_of(part.values, part.given)
             sample = run(
-                model.denoiser(part),
+                model.denoiser(part, baseline),
                 start_noise[start : start + chunk],
                 times,
                 model.schedule,
@@ -157,7 +158,7 @@ def generate(
                 progress=progress,
                 **sampler_options,
             )
-            sample = sample + model.baseline_of(part.values, part.given)
+            sample = sample + baseline
             pieces.append(torch.where(part.given, part.values, sample))
     finally:
         model.train(was_training)

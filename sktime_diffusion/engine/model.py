@@ -303,10 +303,13 @@ class DiffusionModel(nn.Module):
             return torch.where(given, torch.zeros_like(x0_hat), x0_hat)
         return torch.where(given, condition.values, x0_hat)
 
-    def denoiser(self, condition: Condition):
-        """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``."""
-        baseline = None
-        if self.baseline != "none":
+    def denoiser(self, condition: Condition, baseline: Tensor | None = None):
+        """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``.
+
+        ``baseline``: :meth:`baseline_of` the condition, if the caller already has it
+        (computed here otherwise, once for all the sampler's calls).
+        """
+        if baseline is None and self.baseline != "none":
             baseline = self.baseline_of(condition.values, condition.given)
 
         def denoise(x_t: Tensor, t: Tensor) -> Tensor:
@@ -350,8 +353,9 @@ class DiffusionModel(nn.Module):
         alpha, sigma = alpha.to(x0), sigma.to(x0)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x0 = torch.where(observed, x0, torch.zeros_like(x0))
-        given_values = torch.where(given, x0, torch.zeros_like(x0))
-        if self.baseline != "none":
+        if self.baseline == "none":
+            given_values = torch.where(given, x0, torch.zeros_like(x0))
+        else:
             given_values = self.baseline_of(x0, given)
             x0 = torch.where(observed, x0 - given_values, torch.zeros_like(x0))
         x_t = diffuse(x0, noise, alpha, sigma)
