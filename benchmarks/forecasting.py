@@ -198,23 +198,33 @@ def run_origins(
         rows.append(_mean_row(name, model_name, scores))
         per_origin[model_name] = scores
         print(f"  {name}: {model_name} done ({len(scores)} origins)", flush=True)
-    print(difficulty_report(y, origins, horizon, initial, step, per_origin))
+    fold_origins = [int(test[0]) for _, test in _folds(y, horizon, initial, step)]
+    print(difficulty_report(y, origins, horizon, fold_origins, per_origin))
     return rows
 
 
-def _naive_error(y: pd.Series | pd.DataFrame, origin: int, horizon: int) -> float:
-    """MAE of the last-value forecast from ``origin`` over the next ``horizon`` steps."""
+def _folds(y, horizon: int, initial: int, step: int) -> list[tuple]:
+    """The benchmark's folds: (training, test) positions of the expanding window."""
+    fh = list(range(1, horizon + 1))
+    splitter = ExpandingWindowSplitter(initial_window=initial, step_length=step, fh=fh)
+    return list(splitter.split(y))
+
+
+def _naive_errors(y, origins: list[int], horizon: int) -> np.ndarray:
+    """MAE of the last-value forecast from each origin over the next ``horizon`` steps."""
     values = _frame(y).to_numpy(np.float64)
-    return float(np.abs(values[origin : origin + horizon] - values[origin - 1]).mean())
+    return np.array(
+        [np.abs(values[o : o + horizon] - values[o - 1]).mean() for o in origins]
+    )
 
 
-def difficulty_report(y, origins, horizon, initial, step, per_origin) -> str:
+def difficulty_report(y, origins, horizon, fold_origins, per_origin) -> str:
     """Scores by thirds of the origins, ranked by how far the naive forecast missed.
 
     Shows whether a model's intervals widen on hard days and narrow on calm ones, and
-    where the five folds' days fall (their naive MAE against the thirds' bounds).
+    where the folds' days fall (their naive MAE against the thirds' bounds).
     """
-    difficulty = np.array([_naive_error(y, origin, horizon) for origin in origins])
+    difficulty = _naive_errors(y, origins, horizon)
     bounds = np.quantile(difficulty, [1 / 3, 2 / 3])
     third = np.digitize(difficulty, bounds)
     names = ("calm third", "middle third", "hard third")
@@ -230,10 +240,10 @@ def difficulty_report(y, origins, horizon, initial, step, per_origin) -> str:
             for key in ("MAE", "CRPS", "coverage 50%", "coverage 90%"):
                 row[key] = float(np.mean([s[key] for s in chosen]))
             rows.append(row)
-    folds = [_naive_error(y, initial + k * step, horizon) for k in range(5)]
+    folds = _naive_errors(y, fold_origins, horizon)
     return (
         f"by difficulty (naive MAE of the day; thirds split at {bounds[0]:.3f} and "
-        f"{bounds[1]:.3f}; the five folds' days: "
+        f"{bounds[1]:.3f}; the {len(folds)} folds' days: "
         + ", ".join(f"{value:.3f}" for value in folds)
         + ")\n"
         + markdown_table(rows, list(rows[0]))
@@ -251,8 +261,7 @@ def run_dataset(
     loader, horizon, initial, step, sp = DATASETS[name]
     y = loader(data_dir)
     fh = list(range(1, horizon + 1))
-    splitter = ExpandingWindowSplitter(initial_window=initial, step_length=step, fh=fh)
-    folds = list(splitter.split(y))
+    folds = _folds(y, horizon, initial, step)
     rows = []
     models = _chosen_models(model_names, sp, len(y), random_state, diffusion_params)
     for model_name, factory in models:
