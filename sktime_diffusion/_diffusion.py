@@ -30,7 +30,6 @@ from .engine import (
     resolve_device,
     train_model,
 )
-from .engine.baselines import residual_scale
 from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = [
@@ -269,17 +268,11 @@ class DiffusionEngineMixin:
         return self.network if self.network is not None else self._default_network()
 
     def _build_model(
-        self,
-        n_features: int,
-        n_side: int,
-        seed: int,
-        baseline: str = "none",
-        residual_scale: float = 1.0,
+        self, n_features: int, n_side: int, seed: int, baseline: str = "none"
     ) -> DiffusionModel:
         """A fresh model whose weights depend on ``seed`` only.
 
-        ``baseline`` and ``residual_scale`` are
-        :class:`~sktime_diffusion.engine.DiffusionModel`'s.
+        ``baseline`` is :class:`~sktime_diffusion.engine.DiffusionModel`'s.
         """
         schedule_params = (
             {"n_steps": int(self.n_diffusion_steps)}
@@ -290,22 +283,8 @@ class DiffusionEngineMixin:
         config = self._network_spec().network_config(n_features, n_side)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = DiffusionModel(
-                config, schedule, self.parameterisation, baseline, residual_scale
-            )
+            model = DiffusionModel(config, schedule, self.parameterisation, baseline)
         return model
-
-    @staticmethod
-    def _residual_scale(
-        baseline: str, data: WindowData, masks: MaskStrategy, seed: int
-    ) -> float:
-        """The typical difference from ``baseline`` on ``data``'s training targets.
-
-        See :func:`~sktime_diffusion.engine.baselines.residual_scale`; the windows
-        and masks it measures on are drawn from ``seed``.
-        """
-        generator = torch.Generator().manual_seed(seed)
-        return residual_scale(baseline, data.values, data.observed, masks, generator)
 
     # ------------------------------------------------------------------- training
     def _training_budget(self, n_windows: int) -> int:

@@ -216,9 +216,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.window_length_ = self._choose_window(pieces)
         self.seed_ = seed_from(self.random_state)
         data = self._training_windows(pieces)
+        self.model_ = self._build_model(frame.shape[1], 0, self.seed_, self.baseline)
         masks = MaskStrategy(random=0.5, block=0.3, historical=0.2, max_ratio=0.9)
-        scale = self._residual_scale(self.baseline, data, masks, self.seed_)
-        self.model_ = self._build_model(frame.shape[1], 0, self.seed_, self.baseline, scale)
         self.training_history_ = self._train(
             self.model_, data, masks, self.seed_, level_jitter=float(self.level_jitter)
         )

@@ -158,7 +158,7 @@ def generate(
                 progress=progress,
                 **sampler_options,
             )
-            sample = model.add_baseline(sample, baseline)
+            sample = sample + baseline
             pieces.append(torch.where(part.given, part.values, sample))
     finally:
         model.train(was_training)

@@ -14,9 +14,7 @@ every entry that is not given during sampling. Optional side channels of shape
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import torch
@@ -213,11 +211,6 @@ class DiffusionModel(nn.Module):
         the samples. With the interpolation the network is shown the interpolated
         window (equal to the given values where they are given) instead of the given
         values with zeros between them.
-    residual_scale : float
-        With a baseline, the diffusion generates the differences divided by this
-        (their typical size, see
-        :func:`~sktime_diffusion.engine.baselines.residual_scale`), so that it works
-        on data of unit scale; ignored without a baseline.
 
     Notes
     -----
@@ -233,7 +226,6 @@ class DiffusionModel(nn.Module):
         schedule: NoiseSchedule,
         parameterisation: str = "v",
         baseline: str = "none",
-        residual_scale: float = 1.0,
     ) -> None:
         super().__init__()
         if parameterisation not in PARAMETERISATIONS:
@@ -243,16 +235,7 @@ class DiffusionModel(nn.Module):
             )
         if baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
-        if not (
-            isinstance(residual_scale, Real)
-            and math.isfinite(residual_scale)
-            and residual_scale > 0
-        ):
-            raise ValueError(
-                f"residual_scale must be a finite number > 0, got {residual_scale!r}"
-            )
         self.baseline = baseline
-        self.residual_scale = float(residual_scale)
         self.network_config = dict(network_config)
         self.network = build_network(**self.network_config)
         self.schedule = schedule
@@ -277,12 +260,6 @@ class DiffusionModel(nn.Module):
         """The baseline the diffusion's values are relative to (zeros for ``"none"``)."""
         return baseline_fill(self.baseline, values, given)
 
-    def add_baseline(self, sample: Tensor, baseline: Tensor) -> Tensor:
-        """Values from a sample of the diffusion and the baseline it is relative to."""
-        if self.baseline == "none":
-            return sample + baseline
-        return baseline + self.residual_scale * sample
-
     def predict_x0(
         self,
         x_t: Tensor,
@@ -293,9 +270,8 @@ class DiffusionModel(nn.Module):
         """Data estimate ``E[x_0 | x_t, given]``; given entries are returned as given.
 
         With a baseline, ``x_t`` and the estimate are differences from the baseline of
-        ``condition`` divided by ``residual_scale`` (zero on the given entries), and
-        the network is shown the baseline itself in place of the given values (equal
-        to them where given); :meth:`add_baseline` turns them into values.
+        ``condition`` (zero on the given entries), and the network is shown the
+        baseline itself in place of the given values (equal to them where given).
 
         Parameters
         ----------
@@ -381,8 +357,7 @@ class DiffusionModel(nn.Module):
             given_values = torch.where(given, x0, torch.zeros_like(x0))
         else:
             given_values = self.baseline_of(x0, given)
-            residual = (x0 - given_values) / self.residual_scale
-            x0 = torch.where(observed, residual, torch.zeros_like(x0))
+            x0 = torch.where(observed, x0 - given_values, torch.zeros_like(x0))
         x_t = diffuse(x0, noise, alpha, sigma)
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
@@ -400,7 +375,6 @@ class DiffusionModel(nn.Module):
             "schedule": {"kind": self.schedule.kind, **self.schedule.config()},
             "parameterisation": self.parameterisation,
             "baseline": self.baseline,
-            "residual_scale": self.residual_scale,
         }
 
     @classmethod
@@ -413,7 +387,6 @@ class DiffusionModel(nn.Module):
             schedule,
             config["parameterisation"],
             config.get("baseline", "none"),
-            config.get("residual_scale", 1.0),
         )
 
     def save(self, path_or_buffer: Any) -> None:
