@@ -25,7 +25,6 @@ from .engine import (
     TrainingHistory,
     WindowData,
     chunk_size,
-    draw_given_mask,
     generate,
     make_schedule,
     resolve_device,
@@ -335,13 +334,6 @@ class DiffusionEngineMixin:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return train_model(model, data, masks, config)
-
-    @staticmethod
-    def _draw_given(observed: np.ndarray, masks: MaskStrategy, seed: int) -> np.ndarray:
-        """Given entries drawn as in training from the ``observed`` ones (bool array)."""
-        generator = torch.Generator().manual_seed(seed)
-        given = draw_given_mask(torch.from_numpy(observed), masks, generator)
-        return given.numpy()
 
     # ------------------------------------------------------------------- sampling
     def _draw(

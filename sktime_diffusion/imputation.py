@@ -30,15 +30,12 @@ from ._windows import (
 )
 from .engine import MaskStrategy, WindowData
 from .engine.baselines import BASELINES
-from .samples import empirical_quantile_positions, spread_factor, widen_around_median
+from .samples import empirical_quantile_positions
 
 __all__ = ["DiffusionImputer"]
 
 #: fewest observed values per column that training needs
 MIN_OBSERVED_PER_COLUMN = 10
-
-#: calibration windows imputed at most (evenly spread over the held-out ends)
-_MAX_CALIBRATION_WINDOWS = 128
 
 
 class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
@@ -98,15 +95,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         values themselves. With the interpolation the model only learns what
         interpolation misses: on smooth data the imputations keep its precision, and
         on every data set measured the errors are lower (``docs/benchmarks.md``).
-    calibration_fraction : float in [0, 0.5], default=0.1
-        Share of the end of each series held out of a first training to calibrate the
-        imputations' spread on data the model has not seen: entries of the held-out
-        stretch are hidden as in training and imputed, and the imputations are then
-        always widened (or narrowed) around their median by the factor with the lowest
-        CRPS there (``spread_factor_``, between 0.5 and 2). The model is then trained
-        again on all the data, so ``fit`` takes about twice as long. 0 skips the
-        calibration (factor 1). A series whose held-out end, or the rest, is shorter
-        than a window takes no part; with none, the factor is 1.
     {engine_parameters}
 
     Attributes
@@ -119,9 +107,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         Columns seen in ``fit``; ``transform`` needs the same.
     scaling_ : WindowScaling
         Mean and standard deviation per column of the ``fit`` data.
-    spread_factor_ : float
-        How far the imputations are moved from their median, relative to the model's
-        own samples (see ``calibration_fraction``); medians are unchanged.
     training_history_ : sktime_diffusion.engine.TrainingHistory
         Losses of training.
 
@@ -173,7 +158,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         point_estimate: str = "median",
         level_jitter: float = 0.0,
         baseline: str = "interpolation",
-        calibration_fraction: float = 0.1,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -196,7 +180,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.point_estimate = point_estimate
         self.level_jitter = level_jitter
         self.baseline = baseline
-        self.calibration_fraction = calibration_fraction
         self._set_engine_parameters(locals())
         super().__init__()
 
@@ -220,15 +203,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
                 f"{owner}: level_jitter must be a finite number >= 0, got {jitter!r}"
             )
 
-        fraction = self.calibration_fraction
-        if isinstance(fraction, bool) or not (
-            isinstance(fraction, Real) and 0 <= fraction <= 0.5
-        ):
-            raise ValueError(
-                f"{owner}: calibration_fraction must be a number in [0, 0.5], "
-                f"got {fraction!r}"
-            )
-
     def _fit(self, X, y=None):
         """Learn to fill windows of ``X`` from their observed entries."""
         self._check_parameters()
@@ -241,62 +215,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
         self.window_length_ = self._choose_window(pieces)
         self.seed_ = seed_from(self.random_state)
+        data = self._training_windows(pieces)
+        self.model_ = self._build_model(frame.shape[1], 0, self.seed_, self.baseline)
         masks = MaskStrategy(random=0.5, block=0.3, historical=0.2, max_ratio=0.9)
-        self.spread_factor_ = self._calibrate_spread(pieces, masks)
-        self.model_, self.training_history_ = self._trained_model(pieces, masks)
-        return self
-
-    def _trained_model(self, pieces: list[SeriesPiece], masks: MaskStrategy):
-        """A model trained on the windows of ``pieces``, with its training history."""
-        model = self._build_model(self.columns_.size, 0, self.seed_, self.baseline)
-        history = self._train(
-            model,
-            self._training_windows(pieces),
-            masks,
-            self.seed_,
-            level_jitter=float(self.level_jitter),
+        self.training_history_ = self._train(
+            self.model_, data, masks, self.seed_, level_jitter=float(self.level_jitter)
         )
-        return model, history
-
-    def _calibrate_spread(self, pieces: list[SeriesPiece], masks: MaskStrategy) -> float:
-        """The spread factor from a model trained without the end of each series."""
-        length = self.window_length_
-        heads, tails = [], []
-        for piece in pieces:
-            n_rows = len(piece.values)
-            n_tail = int(round(float(self.calibration_fraction) * n_rows))
-            if n_tail < length or n_rows - n_tail < length:
-                continue
-            cut = n_rows - n_tail
-            head = SeriesPiece(
-                piece.key, piece.index[:cut], piece.values[:cut], piece.rows[:cut]
-            )
-            heads.append(head)
-            tails.append(self.scaling_.apply_to_series(piece.values[cut:]))
-        windows = [
-            tail[:, start : start + length]
-            for tail in tails
-            for start in range(0, tail.shape[1] - length + 1, max(1, length // 2))
-        ]
-        windows = [w for w in windows if (~np.isnan(w)).sum() >= 2]
-        if not windows:
-            return 1.0
-        if len(windows) > _MAX_CALIBRATION_WINDOWS:
-            keep = np.linspace(0, len(windows) - 1, _MAX_CALIBRATION_WINDOWS)
-            windows = [windows[int(i)] for i in np.round(keep)]
-        model, _ = self._trained_model(heads, masks)
-        values = np.stack(windows)
-        observed = ~np.isnan(values)
-        given = self._draw_given(observed, masks, self.seed_ + 3)
-        draws = self._draw(
-            model,
-            make_condition(values, given),
-            max(int(self.n_samples), 2),
-            self.seed_ + 3,
-        )  # (windows, samples, features, length)
-        targets = observed & ~given
-        samples = draws.transpose(1, 0, 2, 3)[:, targets]
-        return spread_factor(samples, values[targets])
+        return self
 
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
         if self.window_length is not None:
@@ -474,7 +399,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             samples[:, piece.rows] = np.where(
                 observed, piece.values, paths.transpose(0, 2, 1)
             )
-        return widen_around_median(samples, self.spread_factor_)
+        return samples
 
     def _impute(self, pieces: list[SeriesPiece], n_samples: int) -> list[np.ndarray]:
         """Two rounds of window sampling (see the class docstring).

@@ -15,12 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "SamplePaths",
-    "empirical_quantile_positions",
-    "spread_factor",
-    "widen_around_median",
-]
+__all__ = ["SamplePaths", "empirical_quantile_positions"]
 
 
 def empirical_quantile_positions(n_samples: int, alpha: Sequence[float]) -> np.ndarray:
@@ -38,66 +33,6 @@ def empirical_quantile_positions(n_samples: int, alpha: Sequence[float]) -> np.n
     cumulative = np.cumsum(np.full(n_samples, 1.0 / n_samples))
     positions = np.searchsorted(cumulative, np.asarray(alpha, dtype=np.float64))
     return np.minimum(positions, n_samples - 1)
-
-
-def widen_around_median(samples: np.ndarray, factor: float) -> np.ndarray:
-    """Samples moved ``factor`` times as far from their median, entry by entry.
-
-    Parameters
-    ----------
-    samples : np.ndarray of shape (n_samples, ...)
-    factor : float > 0
-
-    Returns
-    -------
-    np.ndarray shaped like ``samples``
-        The median of every entry is unchanged; entries on which all samples agree
-        are returned exactly; with ``factor`` 1 the samples themselves.
-    """
-    if factor == 1.0:
-        return samples
-    median = np.median(samples, axis=0, keepdims=True)
-    return median + factor * (samples - median)
-
-
-def spread_factor(
-    samples: np.ndarray, truth: np.ndarray, grid: np.ndarray | None = None
-) -> float:
-    """The widening of the samples around their median that best fits ``truth``.
-
-    Chooses, on ``grid``, the factor of :func:`widen_around_median` with the lowest
-    mean CRPS, ``E|X - y| - E|X - X'| / 2`` estimated from the samples. The CRPS is a
-    proper score: it rewards the spread that matches the errors, so samples that are
-    too sure of themselves get a factor above 1, too unsure ones below 1.
-
-    Parameters
-    ----------
-    samples : np.ndarray of shape (n_samples, n_entries)
-    truth : np.ndarray of shape (n_entries,)
-    grid : np.ndarray or None
-        Candidate factors; default 0.5 to 2 in steps of 0.025.
-
-    Returns
-    -------
-    float
-        1 when there are fewer than two samples or no entries.
-    """
-    if samples.shape[0] < 2 or samples.shape[1] == 0:
-        return 1.0
-    grid = np.round(np.arange(0.5, 2.0001, 0.025), 3) if grid is None else grid
-    median = np.median(samples, axis=0)
-    deviation = samples - median
-    error = median - truth
-    ordered = np.sort(deviation, axis=0)
-    n = samples.shape[0]
-    # mean |X - X'| over pairs from the sorted deviations, once: it scales with the factor
-    weights = (2 * np.arange(1, n + 1) - n - 1)[:, None]
-    pairwise = float(np.mean(2 * (weights * ordered).sum(axis=0) / n**2))
-    scores = [
-        float(np.mean(np.abs(error + factor * deviation))) - factor * pairwise / 2
-        for factor in grid
-    ]
-    return float(grid[int(np.argmin(scores))])
 
 
 @dataclass
