@@ -203,6 +203,22 @@ def test_multiplex_against_classical_forecasters(airline):
     assert multiplex.predict().shape == (len(FH),)
 
 
+def test_sktimes_conformal_intervals_wrap_the_forecaster(airline):
+    from sktime.forecasting.conformal import ConformalIntervals
+
+    # the documented fix when the sample intervals miss: intervals from the errors
+    # of refits on growing stretches of the series
+    conformal = ConformalIntervals(tiny(), initial_window=120, sample_frac=0.5)
+    conformal.fit(airline, fh=[1, 2, 3])
+    intervals = conformal.predict_interval(coverage=[0.5, 0.9])
+    lower_50, upper_50 = intervals.iloc[:, 0], intervals.iloc[:, 1]
+    lower_90, upper_90 = intervals.iloc[:, 2], intervals.iloc[:, 3]
+    assert (lower_90 <= lower_50).all() and (lower_50 < upper_50).all()
+    assert (upper_50 <= upper_90).all()
+    inner = tiny().fit(airline, fh=[1, 2, 3]).predict()
+    pd.testing.assert_series_equal(conformal.predict(), inner)
+
+
 def test_exogenous_X_steers_the_forecast():
     y, X = _with_exogenous(n=200)
     forecaster = tiny(training_steps=300, context_length=12).fit(y[:-6], X=X[:-6], fh=FH)
