@@ -33,13 +33,13 @@ def test_unknown_baseline_is_named():
         )
 
 
-def _model(baseline):
+def _model(baseline, parameterisation="v"):
     with torch.random.fork_rng():
         torch.manual_seed(0)
         return DiffusionModel(
             {"kind": "dilated_conv", "n_features": 2, "n_side": 0, "channels": 8},
             make_schedule("cosine", n_steps=50),
-            "v",
+            parameterisation,
             baseline,
         )
 
@@ -73,12 +73,7 @@ def test_the_loss_of_a_baseline_model_is_relative_to_the_interpolation():
     given[..., -1] = True
     losses = {}
     for baseline in ("interpolation", "none"):
-        model = DiffusionModel(
-            {"kind": "dilated_conv", "n_features": 2, "n_side": 0, "channels": 8},
-            make_schedule("cosine", n_steps=50),
-            "x0",
-            baseline,
-        )
+        model = _model(baseline, "x0")
         generator = torch.Generator().manual_seed(0)
         with torch.no_grad():
             losses[baseline] = float(model.loss(values, observed, given, None, generator))
