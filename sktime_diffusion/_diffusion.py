@@ -36,7 +36,9 @@ __all__ = [
     "DiffusionEngineMixin",
     "ENGINE_PARAMETERS_DOC",
     "make_condition",
+    "member_seeds",
     "seed_from",
+    "split_samples",
     "tiny_test_configurations",
     "window_data",
 ]
@@ -142,6 +144,46 @@ def seed_from(random_state: Any) -> int:
         f"random_state must be an int, a numpy RandomState or Generator, or None; "
         f"got {random_state!r}"
     )
+
+
+def member_seeds(seed: int, n_members: int) -> list[int]:
+    """Seeds of the members of an ensemble trained from one ``random_state``.
+
+    The first member keeps ``seed`` itself, so an ensemble of one is the single
+    model; the others get independent seeds spawned from it.
+
+    Parameters
+    ----------
+    seed : int
+        The estimator's seed (see :func:`seed_from`).
+    n_members : int
+        Members of the ensemble, >= 1.
+
+    Returns
+    -------
+    list of int, each in ``[0, 2**31 - 1)``
+    """
+    spawned = np.random.SeedSequence(seed).generate_state(max(n_members - 1, 0))
+    return [int(seed)] + [int(state) % (2**31 - 1) for state in spawned]
+
+
+def split_samples(n_samples: int, n_members: int) -> list[int]:
+    """How many of ``n_samples`` draws each ensemble member makes.
+
+    As equal as possible, the first members taking the remainder; members beyond
+    ``n_samples`` draw none.
+
+    Parameters
+    ----------
+    n_samples, n_members : int
+        Draws in all and members of the ensemble, both >= 1.
+
+    Returns
+    -------
+    list of int of length ``n_members``, summing to ``n_samples``
+    """
+    share, remainder = divmod(int(n_samples), int(n_members))
+    return [share + (member < remainder) for member in range(int(n_members))]
 
 
 def window_data(values: np.ndarray, side: np.ndarray | None = None) -> WindowData:
@@ -307,11 +349,14 @@ class DiffusionEngineMixin:
         seed: int,
         steps: int | None = None,
         level_jitter: float = 0.0,
+        time_share: float = 1.0,
     ) -> TrainingHistory:
         """Train ``model`` in place for ``steps`` (default: :meth:`_training_budget`).
 
         ``level_jitter`` is :class:`~sktime_diffusion.engine.TrainingConfig`'s: the
         standard deviation of a random level offset per training window and feature.
+        ``time_share`` is the part of ``max_time`` this model may use (an ensemble
+        of ``n`` models gives each ``1 / n``).
         """
         steps = self._training_budget(len(data)) if steps is None else int(steps)
         batch_size = min(int(self.batch_size), len(data))
@@ -320,7 +365,7 @@ class DiffusionEngineMixin:
         config = TrainingConfig(
             epochs=max(1, math.ceil(steps / batches_per_epoch)),
             max_steps=steps,
-            max_time=self.max_time,
+            max_time=None if self.max_time is None else self.max_time * time_share,
             batch_size=batch_size,
             learning_rate=self._learning_rate(len(data)),
             time_power=float(self.training_time_power),

@@ -14,7 +14,9 @@ from sktime.transformations.base import BaseTransformer
 from ._diffusion import (
     DiffusionEngineMixin,
     make_condition,
+    member_seeds,
     seed_from,
+    split_samples,
     tiny_test_configurations,
     window_data,
 )
@@ -28,7 +30,7 @@ from ._windows import (
     split_series,
     training_windows,
 )
-from .engine import MaskStrategy, WindowData
+from .engine import DiffusionModel, MaskStrategy, WindowData
 from .engine.baselines import BASELINES
 from .samples import empirical_quantile_positions
 
@@ -95,20 +97,28 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         values themselves. With the interpolation the model only learns what
         interpolation misses: on smooth data the imputations keep its precision, and
         on every data set measured the errors are lower (``docs/benchmarks.md``).
+    n_models : int, default=3
+        Models trained independently (each from its own seed, on the same data) whose
+        imputations are pooled: each draws an equal share of ``n_samples``, so
+        sampling costs the same and training ``n_models`` times as long (``max_time``
+        is shared between them). Where one model is unsure of what it has learnt, the
+        models disagree, and the pooled imputations show it: on every data set
+        measured, three models gave lower errors and CRPS and wider intervals than one
+        (``docs/benchmarks.md``). 1 trains a single model.
     {engine_parameters}
 
     Attributes
     ----------
-    model_ : sktime_diffusion.engine.DiffusionModel
-        The trained network with its schedule.
+    models_ : list of sktime_diffusion.engine.DiffusionModel
+        The ``n_models`` trained networks with their schedule.
     window_length_ : int
         Window length in use.
     columns_ : pd.Index
         Columns seen in ``fit``; ``transform`` needs the same.
     scaling_ : WindowScaling
         Mean and standard deviation per column of the ``fit`` data.
-    training_history_ : sktime_diffusion.engine.TrainingHistory
-        Losses of training.
+    training_histories_ : list of sktime_diffusion.engine.TrainingHistory
+        Losses of training, one per model.
 
     See Also
     --------
@@ -158,6 +168,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         point_estimate: str = "median",
         level_jitter: float = 0.0,
         baseline: str = "interpolation",
+        n_models: int = 3,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -180,6 +191,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.point_estimate = point_estimate
         self.level_jitter = level_jitter
         self.baseline = baseline
+        self.n_models = n_models
         self._set_engine_parameters(locals())
         super().__init__()
 
@@ -188,6 +200,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self._check_engine_parameters()
         owner = type(self).__name__
         self._check_n_samples(self.n_samples)
+        self._check_n_samples(self.n_models, "n_models")
         self._check_window_length()
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
@@ -216,11 +229,21 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.window_length_ = self._choose_window(pieces)
         self.seed_ = seed_from(self.random_state)
         data = self._training_windows(pieces)
-        self.model_ = self._build_model(frame.shape[1], 0, self.seed_, self.baseline)
         masks = MaskStrategy(random=0.5, block=0.3, historical=0.2, max_ratio=0.9)
-        self.training_history_ = self._train(
-            self.model_, data, masks, self.seed_, level_jitter=float(self.level_jitter)
-        )
+        n_models = int(self.n_models)
+        self.models_, self.training_histories_ = [], []
+        for seed in member_seeds(self.seed_, n_models):
+            model = self._build_model(frame.shape[1], 0, seed, self.baseline)
+            history = self._train(
+                model,
+                data,
+                masks,
+                seed,
+                level_jitter=float(self.level_jitter),
+                time_share=1 / n_models,
+            )
+            self.models_.append(model)
+            self.training_histories_.append(history)
         return self
 
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
@@ -402,7 +425,30 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         return samples
 
     def _impute(self, pieces: list[SeriesPiece], n_samples: int) -> list[np.ndarray]:
-        """Two rounds of window sampling (see the class docstring).
+        """Each model's share of the imputations, pooled.
+
+        Returns
+        -------
+        list of np.ndarray of shape (n_samples, n_features, n_timepoints)
+            One per series, in the units of the data.
+        """
+        seeds = member_seeds(self.seed_, len(self.models_))
+        shares = split_samples(n_samples, len(self.models_))
+        parts = [
+            self._impute_with(model, seed, pieces, share)
+            for model, seed, share in zip(self.models_, seeds, shares, strict=True)
+            if share > 0
+        ]
+        return [np.concatenate(series, axis=0) for series in zip(*parts, strict=True)]
+
+    def _impute_with(
+        self,
+        model: DiffusionModel,
+        seed: int,
+        pieces: list[SeriesPiece],
+        n_samples: int,
+    ) -> list[np.ndarray]:
+        """Two rounds of window sampling with one model (see the class docstring).
 
         Returns
         -------
@@ -424,7 +470,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         if starts:
             windows = np.stack([scaled[i][:, s : s + length] for i, s in starts])
             condition = make_condition(windows, ~np.isnan(windows))
-            draws = self._draw(self.model_, condition, n_samples, self.seed_ + 1)
+            draws = self._draw(model, condition, n_samples, seed + 1)
             for (i, s), draw in zip(starts, draws, strict=True):
                 paths[i][:, :, s : s + length] = draw
 
@@ -451,9 +497,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             )
             regenerate = missing & middle
             given = ~regenerate & ~np.isnan(current)
-            draws = self._draw(
-                self.model_, make_condition(current, given), 1, self.seed_ + 2
-            )[:, 0]
+            draws = self._draw(model, make_condition(current, given), 1, seed + 2)[:, 0]
             draws = draws.reshape(len(starts), n_samples, *draws.shape[1:])
             regenerate = regenerate.reshape(draws.shape)
             for (i, s), draw, mask in zip(starts, draws, regenerate, strict=True):
@@ -481,13 +525,14 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         """Tiny, fast configurations covering both networks and several samplers."""
         first, second = tiny_test_configurations()
         return [
-            {**first, "window_length": 8, "n_samples": 8},
+            {**first, "window_length": 8, "n_samples": 8, "n_models": 2},
             {
                 **second,
                 "n_samples": 6,
                 "point_estimate": "mean",
                 "level_jitter": 0.3,
                 "baseline": "none",
+                "n_models": 1,
             },
         ]
 

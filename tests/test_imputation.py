@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sktime.base import load
 from sktime.datasets import load_airline, load_longley
@@ -18,6 +19,7 @@ from sktime.transformations.series.impute import Imputer
 from sktime.utils._testing.hierarchical import _make_hierarchical
 
 from sktime_diffusion import DiffusionImputer, DilatedConvNetwork
+from sktime_diffusion._diffusion import member_seeds, split_samples
 
 WINDOW = 12
 
@@ -179,8 +181,9 @@ def test_a_trained_model_fills_a_gap_across_window_borders_coherently():
     series = pd.Series(np.sin(2 * np.pi * t / 24), name="sine")
     gap = list(range(300, 330))  # spans the window border at 320 (window 64)
     gappy = with_gaps(series, gap)
+    # one model: each imputation is one model's path, so one model shows the stitching
     imputer = DiffusionImputer(
-        window_length=64, training_steps=400, n_samples=20, random_state=0
+        window_length=64, training_steps=400, n_samples=20, n_models=1, random_state=0
     ).fit(gappy)
     samples = imputer.transform_samples(gappy).iloc[:, 0].unstack(level=0).to_numpy()
     error = np.abs(np.median(samples[gap], axis=1) - series.to_numpy()[gap])
@@ -191,6 +194,45 @@ def test_a_trained_model_fills_a_gap_across_window_borders_coherently():
     jumps = np.abs(np.diff(samples[299:331], axis=0))  # row k: step 299 + k -> 300 + k
     assert jumps[20].max() < 0.6, jumps[20].max()
     assert np.quantile(jumps, 0.95) < 0.6, np.quantile(jumps, 0.95)
+
+
+# ------------------------------------------------------------------ ensembles
+def test_an_ensemble_pools_equal_shares_and_starts_with_the_single_model(gappy):
+    single = tiny(n_models=1).fit(gappy)
+    pair = tiny(n_models=2).fit(gappy)
+    assert len(pair.models_) == len(pair.training_histories_) == 2
+    first, second = (model.state_dict() for model in pair.models_)
+    for name, value in single.models_[0].state_dict().items():
+        assert torch.equal(first[name], value), name
+    assert any(not torch.equal(first[name], second[name]) for name in first)
+    # five imputations: three from the first model (the single model's own three),
+    # two from the second
+    pooled = pair.transform_samples(gappy, n_samples=5).iloc[:, 0].unstack(level=0)
+    alone = single.transform_samples(gappy, n_samples=3).iloc[:, 0].unstack(level=0)
+    np.testing.assert_array_equal(pooled.iloc[:, :3].to_numpy(), alone.to_numpy())
+    missing = gappy.isna().to_numpy()
+    assert not np.allclose(pooled.iloc[missing, 3], pooled.iloc[missing, 0])
+
+
+def test_more_models_than_imputations_draw_only_what_is_asked(gappy):
+    imputer = tiny(n_models=3).fit(gappy)
+    samples = imputer.transform_samples(gappy, n_samples=2)
+    assert samples.index.get_level_values("sample").unique().tolist() == [0, 1]
+    assert not samples.isna().any().any()
+
+
+def test_shares_of_the_imputations_are_as_equal_as_possible():
+    assert split_samples(10, 3) == [4, 3, 3]
+    assert split_samples(2, 3) == [1, 1, 0]
+    assert split_samples(6, 1) == [6]
+
+
+def test_member_seeds_keep_the_first_and_differ():
+    seeds = member_seeds(7, 4)
+    assert seeds[0] == 7
+    assert len(set(seeds)) == 4
+    assert seeds == member_seeds(7, 4)
+    assert member_seeds(7, 1) == [7]
 
 
 # ------------------------------------------------------------------ sktime composition
@@ -334,6 +376,8 @@ def test_transform_before_fit():
         {"level_jitter": -1.0},
         {"level_jitter": "big"},
         {"baseline": "spline"},
+        {"n_models": 0},
+        {"n_models": 1.5},
         {"sampler": "euler"},
     ],
 )
