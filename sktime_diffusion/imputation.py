@@ -53,10 +53,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     scikit-learn's ``StandardScaler``), and the same scaling serves any data at
     ``transform``: later stretches, short pieces, other series.
 
-    Every call draws ``n_samples`` complete imputations; ``transform`` returns their
-    median (or mean) in the missing entries and the observed values unchanged, bit for
-    bit. :meth:`transform_samples` returns the imputations themselves, and
-    :meth:`transform_quantiles` and :meth:`transform_interval` their spread per entry.
+    ``n_models`` such models (three by default) are trained from different seeds, and
+    every call draws ``n_samples`` complete imputations, an equal share from each
+    model, so that the spread shows where the models disagree as well as what each is
+    unsure of. ``transform`` returns their median (or mean) in the missing entries and
+    the observed values unchanged, bit for bit. :meth:`transform_samples` returns the
+    imputations themselves, and :meth:`transform_quantiles` and
+    :meth:`transform_interval` their spread per entry.
     With a fixed ``random_state`` every call draws the same imputations, so all of
     them agree.
 
