@@ -221,6 +221,21 @@ def test_more_models_than_imputations_draw_only_what_is_asked(gappy):
     assert not samples.isna().any().any()
 
 
+def test_the_models_share_the_training_time(gappy, monkeypatch):
+    import sktime_diffusion._diffusion as engine_plumbing
+
+    budgets = []
+    real_train_model = engine_plumbing.train_model
+
+    def recording_train_model(model, data, masks, config):
+        budgets.append(config.max_time)
+        return real_train_model(model, data, masks, config)
+
+    monkeypatch.setattr(engine_plumbing, "train_model", recording_train_model)
+    tiny(n_models=3, max_time=60.0).fit(gappy)
+    assert budgets == pytest.approx([20.0, 20.0, 20.0])
+
+
 def test_shares_of_the_imputations_are_as_equal_as_possible():
     assert split_samples(10, 3) == [4, 3, 3]
     assert split_samples(2, 3) == [1, 1, 0]
