@@ -106,7 +106,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         sampling costs the same and training ``n_models`` times as long (``max_time``
         is shared between them). Where one model is unsure of what it has learnt, the
         models disagree, and the pooled imputations show it: on every data set
-        measured, three models gave lower errors and CRPS and wider intervals than one
+        measured, three models gave lower MAE and CRPS and wider intervals than one
         (``docs/benchmarks.md``). 1 trains a single model.
     {engine_parameters}
 
