@@ -100,6 +100,15 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         values themselves. With the interpolation the model only learns what
         interpolation misses: on smooth data the imputations keep its precision, and
         on every data set measured the errors are lower (``docs/benchmarks.md``).
+    max_mask_ratio : float, default=0.5
+        Largest share of a window's observed entries that the scattered training masks
+        hide: each such mask hides a share drawn uniformly between 0 and this (the
+        contiguous gaps of the other masks do not depend on it). Missing data is most
+        often a minority of the entries; masks that hide nearly a whole window teach a
+        task that rarely comes up and, as the loss counts every hidden entry, weigh most
+        in training. Lower values favour scattered missing entries, higher values long
+        gaps (measured in ``docs/benchmarks.md``); raise it when the data to fill is
+        mostly missing.
     n_models : int, default=3
         Models trained independently (each from its own seed, on the same data) whose
         imputations are pooled: each draws an equal share of ``n_samples``, so
@@ -171,6 +180,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         point_estimate: str = "median",
         level_jitter: float = 0.0,
         baseline: str = "interpolation",
+        max_mask_ratio: float = 0.5,
         n_models: int = 3,
         network: Any = None,
         schedule: str = "cosine",
@@ -194,6 +204,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.point_estimate = point_estimate
         self.level_jitter = level_jitter
         self.baseline = baseline
+        self.max_mask_ratio = max_mask_ratio
         self.n_models = n_models
         self._set_engine_parameters(locals())
         super().__init__()
@@ -210,6 +221,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         if self.baseline not in BASELINES:
             raise ValueError(
                 f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
+            )
+        ratio = self.max_mask_ratio
+        if isinstance(ratio, bool) or not (isinstance(ratio, Real) and 0 < ratio <= 1):
+            raise ValueError(
+                f"{owner}: max_mask_ratio must be a number in (0, 1], got {ratio!r}"
             )
         jitter = self.level_jitter
         if isinstance(jitter, bool) or not (
@@ -232,7 +248,12 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self.window_length_ = self._choose_window(pieces)
         self.seed_ = seed_from(self.random_state)
         data = self._training_windows(pieces)
-        masks = MaskStrategy(random=0.5, block=0.3, historical=0.2, max_ratio=0.9)
+        masks = MaskStrategy(
+            random=0.5,
+            block=0.3,
+            historical=0.2,
+            max_ratio=float(self.max_mask_ratio),
+        )
         n_models = int(self.n_models)
         self.models_, self.training_histories_ = [], []
         for seed in member_seeds(self.seed_, n_models):

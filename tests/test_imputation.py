@@ -236,6 +236,23 @@ def test_the_models_share_the_training_time(gappy, monkeypatch):
     assert budgets == pytest.approx([20.0, 20.0, 20.0])
 
 
+def test_max_mask_ratio_caps_the_scattered_training_masks(gappy, monkeypatch):
+    import sktime_diffusion._diffusion as engine_plumbing
+
+    strategies = []
+    real_train_model = engine_plumbing.train_model
+
+    def recording_train_model(model, data, masks, config):
+        strategies.append(masks)
+        return real_train_model(model, data, masks, config)
+
+    monkeypatch.setattr(engine_plumbing, "train_model", recording_train_model)
+    tiny(n_models=1, max_mask_ratio=0.3).fit(gappy)
+    tiny(n_models=1).fit(gappy)
+    assert [masks.max_ratio for masks in strategies] == [0.3, 0.5]
+    assert all(masks.random > 0 and masks.block > 0 for masks in strategies)
+
+
 def test_shares_of_the_imputations_are_as_equal_as_possible():
     assert split_samples(10, 3) == [4, 3, 3]
     assert split_samples(2, 3) == [1, 1, 0]
@@ -393,6 +410,9 @@ def test_transform_before_fit():
         {"baseline": "spline"},
         {"n_models": 0},
         {"n_models": 1.5},
+        {"max_mask_ratio": 0.0},
+        {"max_mask_ratio": 1.5},
+        {"max_mask_ratio": True},
         {"sampler": "euler"},
     ],
 )
