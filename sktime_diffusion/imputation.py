@@ -151,6 +151,10 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     (144, 2)
     """
 
+    # training masks that hide at most half a window give fewer targets per step than
+    # the forecaster's; twice the steps pay off on long series (docs/benchmarks.md)
+    _max_auto_training_steps = 3000
+
     _tags = {
         "authors": ["sktime-diffusion developers"],
         "maintainers": ["sktime-diffusion developers"],

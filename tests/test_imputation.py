@@ -253,6 +253,16 @@ def test_max_mask_ratio_caps_the_scattered_training_masks(gappy, monkeypatch):
     assert all(masks.random > 0 and masks.block > 0 for masks in strategies)
 
 
+def test_the_imputer_trains_up_to_twice_the_forecasters_automatic_budget():
+    from sktime_diffusion import DiffusionForecaster
+
+    assert DiffusionImputer()._training_budget(10) == 300
+    assert DiffusionImputer()._training_budget(100) == 600
+    assert DiffusionImputer()._training_budget(100_000) == 3000
+    assert DiffusionForecaster()._training_budget(100_000) == 1500
+    assert DiffusionImputer(training_steps=7)._training_budget(100_000) == 7
+
+
 def test_shares_of_the_imputations_are_as_equal_as_possible():
     assert split_samples(10, 3) == [4, 3, 3]
     assert split_samples(2, 3) == [1, 1, 0]
