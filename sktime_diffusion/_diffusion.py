@@ -94,9 +94,9 @@ ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
     training_steps : int or None, default=None
         Optimiser steps of training (batches of ``batch_size`` windows). None sizes the
         budget to the data: six steps per training window, at least 300 and at most
-        1500 (3000 per model for the imputer, whose training masks hide fewer entries),
-        so that a few dozen windows are not memorised (which makes intervals far too
-        narrow) and long series still train in a few minutes on 2 CPU cores.
+        1500 (the imputer trains long series more, see its ``Notes``), so that a few
+        dozen windows are not memorised (which makes intervals far too narrow) and long
+        series still train in a few minutes on 2 CPU cores.
     max_time : float or None, default=None
         Seconds after which training stops early. Makes the result depend on the
         machine's speed; leave None for reproducible fits.
@@ -330,19 +330,11 @@ class DiffusionEngineMixin:
         return model
 
     # ------------------------------------------------------------------- training
-    #: most optimiser steps of the automatic budget; an estimator may allow more
-    _max_auto_training_steps: int = _MAX_AUTO_STEPS
-
     def _training_budget(self, n_windows: int) -> int:
-        """Optimiser steps: ``training_steps``, or 6 per window within the bounds.
-
-        The bounds are 300 and ``_max_auto_training_steps`` (1500 unless the estimator
-        allows more).
-        """
+        """Optimiser steps: ``training_steps``, or 6 per window within [300, 1500]."""
         if self.training_steps is not None:
             return int(self.training_steps)
-        most = self._max_auto_training_steps
-        return int(min(max(6 * n_windows, _MIN_AUTO_STEPS), most))
+        return int(min(max(6 * n_windows, _MIN_AUTO_STEPS), _MAX_AUTO_STEPS))
 
     def _learning_rate(self, n_windows: int) -> float:
         """``learning_rate``, or 1e-6 per training window within [1e-3, 1e-2]."""

@@ -253,12 +253,13 @@ def test_max_mask_ratio_caps_the_scattered_training_masks(gappy, monkeypatch):
     assert all(masks.random > 0 and masks.block > 0 for masks in strategies)
 
 
-def test_the_imputer_trains_up_to_twice_the_forecasters_automatic_budget():
+def test_the_imputer_trains_long_series_up_to_twice_the_forecasters_budget():
     from sktime_diffusion import DiffusionForecaster
 
-    assert DiffusionImputer()._training_budget(10) == 300
-    assert DiffusionImputer()._training_budget(100) == 600
-    assert DiffusionImputer()._training_budget(100_000) == 3000
+    budget = DiffusionImputer()._training_budget
+    assert [budget(n) for n in (10, 100, 1_400, 5_000)] == [300, 600, 1500, 1500]
+    assert budget(7_000) == 2100
+    assert budget(10_405) == budget(100_000) == 3000
     assert DiffusionForecaster()._training_budget(100_000) == 1500
     assert DiffusionImputer(training_steps=7)._training_budget(100_000) == 7
 
