@@ -8,6 +8,7 @@ into engine calls. This module holds both, so the estimators stay thin.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
@@ -35,6 +36,7 @@ from .networks import DilatedConvNetwork, NetworkSpec
 __all__ = [
     "DiffusionEngineMixin",
     "ENGINE_PARAMETERS_DOC",
+    "check_number",
     "make_condition",
     "member_seeds",
     "seed_from",
@@ -268,11 +270,13 @@ class DiffusionEngineMixin:
         _check_choice(owner, "parameterisation", self.parameterisation, PARAMETERISATIONS)
         _check_choice(owner, "sampler", self.sampler, tuple(SAMPLERS))
         _check_count(owner, "n_diffusion_steps", self.n_diffusion_steps, minimum=2)
-        power = self.training_time_power
-        if isinstance(power, bool) or not (isinstance(power, Real) and 0 < power <= 10):
-            raise ValueError(
-                f"{owner}: training_time_power must be a number in (0, 10], got {power!r}"
-            )
+        check_number(
+            owner,
+            "training_time_power",
+            self.training_time_power,
+            lambda power: 0 < power <= 10,
+            "a number in (0, 10]",
+        )
         _check_count(owner, "n_sampling_steps", self.n_sampling_steps)
         if self.training_steps is not None:
             _check_count(owner, "training_steps", self.training_steps)
@@ -457,3 +461,14 @@ def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -
 def _check_count(owner: str, name: str, value: Any, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_number(
+    owner: str, name: str, value: Any, allowed: Callable[[Real], bool], what: str
+) -> None:
+    """Raise ``ValueError`` unless ``value`` is a real number that ``allowed`` accepts.
+
+    Booleans are refused; the message names ``name`` and says it ``must be {what}``.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not allowed(value):
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from sktime.detection.base import BaseDetector
 
 from ._diffusion import (
     DiffusionEngineMixin,
+    check_number,
     make_condition,
     seed_from,
     tiny_test_configurations,
@@ -225,9 +226,13 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 f"{owner}: score_smoothing must be an integer >= 1 or None, "
                 f"got {smoothing!r}"
             )
-        share = self.contamination
-        if isinstance(share, bool) or not isinstance(share, Real) or not 0 < share < 0.5:
-            raise ValueError(f"{owner}: contamination must be in (0, 0.5), got {share!r}")
+        check_number(
+            owner,
+            "contamination",
+            self.contamination,
+            lambda share: 0 < share < 0.5,
+            "in (0, 0.5)",
+        )
 
     def _fit(self, X, y=None):
         """Train the model on windows of ``X``, then set the threshold from its scores."""

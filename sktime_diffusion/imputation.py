@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ from sktime.transformations.base import BaseTransformer
 
 from ._diffusion import (
     DiffusionEngineMixin,
+    check_number,
     make_condition,
     member_seeds,
     seed_from,
@@ -236,18 +236,20 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             raise ValueError(
                 f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
             )
-        ratio = self.max_mask_ratio
-        if isinstance(ratio, bool) or not (isinstance(ratio, Real) and 0 < ratio <= 1):
-            raise ValueError(
-                f"{owner}: max_mask_ratio must be a number in (0, 1], got {ratio!r}"
-            )
-        jitter = self.level_jitter
-        if isinstance(jitter, bool) or not (
-            isinstance(jitter, Real) and 0 <= jitter < math.inf
-        ):
-            raise ValueError(
-                f"{owner}: level_jitter must be a finite number >= 0, got {jitter!r}"
-            )
+        check_number(
+            owner,
+            "max_mask_ratio",
+            self.max_mask_ratio,
+            lambda ratio: 0 < ratio <= 1,
+            "a number in (0, 1]",
+        )
+        check_number(
+            owner,
+            "level_jitter",
+            self.level_jitter,
+            lambda jitter: 0 <= jitter < math.inf,
+            "a finite number >= 0",
+        )
 
     def _fit(self, X, y=None):
         """Learn to fill windows of ``X`` from their observed entries."""
