@@ -221,34 +221,32 @@ def test_more_models_than_imputations_draw_only_what_is_asked(gappy):
     assert not samples.isna().any().any()
 
 
-def test_the_models_share_the_training_time(gappy, monkeypatch):
+@pytest.fixture
+def training_calls(monkeypatch):
+    """The (masks, config) of every call of the engine's training loop, in order."""
     import sktime_diffusion._diffusion as engine_plumbing
 
-    budgets = []
+    calls = []
     real_train_model = engine_plumbing.train_model
 
     def recording_train_model(model, data, masks, config):
-        budgets.append(config.max_time)
+        calls.append((masks, config))
         return real_train_model(model, data, masks, config)
 
     monkeypatch.setattr(engine_plumbing, "train_model", recording_train_model)
+    return calls
+
+
+def test_the_models_share_the_training_time(gappy, training_calls):
     tiny(n_models=3, max_time=60.0).fit(gappy)
+    budgets = [config.max_time for _, config in training_calls]
     assert budgets == pytest.approx([20.0, 20.0, 20.0])
 
 
-def test_max_mask_ratio_caps_the_scattered_training_masks(gappy, monkeypatch):
-    import sktime_diffusion._diffusion as engine_plumbing
-
-    strategies = []
-    real_train_model = engine_plumbing.train_model
-
-    def recording_train_model(model, data, masks, config):
-        strategies.append(masks)
-        return real_train_model(model, data, masks, config)
-
-    monkeypatch.setattr(engine_plumbing, "train_model", recording_train_model)
+def test_max_mask_ratio_caps_the_scattered_training_masks(gappy, training_calls):
     tiny(n_models=1, max_mask_ratio=0.3).fit(gappy)
     tiny(n_models=1).fit(gappy)
+    strategies = [masks for masks, _ in training_calls]
     assert [masks.max_ratio for masks in strategies] == [0.3, 0.5]
     assert all(masks.random > 0 and masks.block > 0 for masks in strategies)
 
