@@ -241,6 +241,12 @@ class DiffusionEngineMixin:
     #: estimator-specific default network when ``network=None``
     _default_network = DilatedConvNetwork
 
+    #: long series' automatic budget: this many optimiser steps per training window
+    #: where that exceeds the usual budget, up to ``_most_long_series_steps``
+    #: (0 keeps the usual budget for every series length)
+    _long_series_steps_per_window: float = 0.0
+    _most_long_series_steps: int = 0
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Fill the ``{engine_parameters}`` slot of the class docstring.
 
@@ -335,10 +341,18 @@ class DiffusionEngineMixin:
 
     # ------------------------------------------------------------------- training
     def _training_budget(self, n_windows: int) -> int:
-        """Optimiser steps: ``training_steps``, or 6 per window within [300, 1500]."""
+        """Optimiser steps: ``training_steps``, or 6 per window within [300, 1500].
+
+        Long series get more where the class's long-series rule gives more.
+        """
         if self.training_steps is not None:
             return int(self.training_steps)
-        return int(min(max(6 * n_windows, _MIN_AUTO_STEPS), _MAX_AUTO_STEPS))
+        usual = min(max(6 * n_windows, _MIN_AUTO_STEPS), _MAX_AUTO_STEPS)
+        long_series = min(
+            round(self._long_series_steps_per_window * n_windows),
+            self._most_long_series_steps,
+        )
+        return int(max(usual, long_series))
 
     def _learning_rate(self, n_windows: int) -> float:
         """``learning_rate``, or 1e-6 per training window within [1e-3, 1e-2]."""

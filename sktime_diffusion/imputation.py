@@ -39,10 +39,6 @@ __all__ = ["DiffusionImputer"]
 #: fewest observed values per column that training needs
 MIN_OBSERVED_PER_COLUMN = 10
 
-#: the automatic budget of long series: this many optimiser steps per training window
-#: (about 19 passes over the data in batches of 64), up to the most steps per model
-LONG_SERIES_STEPS_PER_WINDOW, MOST_AUTO_STEPS = 0.3, 3000
-
 
 class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     """Fills missing values with samples of a conditional diffusion model.
@@ -165,6 +161,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     (144, 2)
     """
 
+    #: long series train 0.3 steps per training window (about 19 passes over the data
+    #: in batches of 64), up to 3000 steps per model (see Notes)
+    _long_series_steps_per_window = 0.3
+    _most_long_series_steps = 3000
+
     _tags = {
         "authors": ["sktime-diffusion developers"],
         "maintainers": ["sktime-diffusion developers"],
@@ -285,14 +286,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             self.models_.append(model)
             self.training_histories_.append(history)
         return self
-
-    def _training_budget(self, n_windows: int) -> int:
-        """The engine's budget, raised for long series up to ``MOST_AUTO_STEPS``."""
-        budget = super()._training_budget(n_windows)
-        if self.training_steps is not None:
-            return budget
-        long_series = round(LONG_SERIES_STEPS_PER_WINDOW * n_windows)
-        return int(min(max(budget, long_series), MOST_AUTO_STEPS))
 
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
         if self.window_length is not None:
