@@ -13,6 +13,15 @@ Protocols (as in the forecaster issue):
   ``step_length=865``, 5 folds, sp = 24;
 - ``etth1``: the same folds with all 7 columns forecast jointly.
 
+Two more short series that sktime bundles, with no goals of their own: checks that a
+default chosen on airline carries over to other short series.
+
+- ``pbs``: sktime's ``load_PBS_dataset`` (monthly, 204 points), fh 1..12,
+  ``initial_window=144``, ``step_length=12``, 5 folds, sp = 12;
+- ``lynx``: sktime's ``load_lynx`` (annual, 114 points, a cycle of about ten years
+  that no calendar period names), fh 1..10, ``initial_window=64``,
+  ``step_length=10``, 5 folds, sp = 1.
+
 ``--origins N`` replaces the five folds by N forecast origins one horizon apart from
 the first fold's cutoff (e.g. 145 days of ETTh1 after row 13936): a check of the
 intervals' calibration on more than five forecasts. DiffusionForecaster is fitted once
@@ -57,7 +66,7 @@ from _report import (
     interval_levels,
     markdown_table,
 )
-from sktime.datasets import load_airline
+from sktime.datasets import load_airline, load_lynx, load_PBS_dataset
 from sktime.forecasting.naive import NaiveForecaster
 from sktime.split import ExpandingWindowSplitter
 
@@ -79,6 +88,8 @@ DATASETS = {
     "airline": (lambda data_dir: load_airline(), 12, 84, 12, 12),
     "etth1-ot": (lambda data_dir: load_ett("ETTh1", data_dir)["OT"], 24, 13936, 865, 24),
     "etth1": (lambda data_dir: load_ett("ETTh1", data_dir), 24, 13936, 865, 24),
+    "pbs": (lambda data_dir: load_PBS_dataset(), 12, 144, 12, 12),
+    "lynx": (lambda data_dir: load_lynx(), 10, 64, 10, 1),
 }
 
 
