@@ -13,14 +13,16 @@ Protocols (as in the forecaster issue):
   ``step_length=865``, 5 folds, sp = 24;
 - ``etth1``: the same folds with all 7 columns forecast jointly.
 
-Two more short series that sktime bundles, with no goals of their own: checks that a
-default chosen on airline carries over to other short series.
+Two more series with no goals of their own, to check that a default chosen on airline
+carries over to other short series:
 
-- ``pbs``: sktime's ``load_PBS_dataset`` (monthly, 204 points), fh 1..12,
-  ``initial_window=144``, ``step_length=12``, 5 folds, sp = 12;
 - ``lynx``: sktime's ``load_lynx`` (annual, 114 points, a cycle of about ten years
   that no calendar period names), fh 1..10, ``initial_window=64``,
-  ``step_length=10``, 5 folds, sp = 1.
+  ``step_length=10``, 5 folds, sp = 1;
+- ``ili``: the weekly influenza-like-illness rate (``% WEIGHTED ILI`` of the long-term
+  forecasting papers' ``national_illness.csv``, 966 weeks), fh 1..24,
+  ``initial_window=312``, ``step_length=156``, 5 folds (6 to 18 years of training
+  data), sp = 52.
 
 ``--origins N`` replaces the five folds by N forecast origins one horizon apart from
 the first fold's cutoff (e.g. 145 days of ETTh1 after row 13936): a check of the
@@ -66,12 +68,12 @@ from _report import (
     interval_levels,
     markdown_table,
 )
-from sktime.datasets import load_airline, load_lynx, load_PBS_dataset
+from sktime.datasets import load_airline, load_lynx
 from sktime.forecasting.naive import NaiveForecaster
 from sktime.split import ExpandingWindowSplitter
 
 from sktime_diffusion import DiffusionForecaster
-from sktime_diffusion.datasets import load_ett
+from sktime_diffusion.datasets import load_ett, load_ili
 from sktime_diffusion.metrics import crps_from_quantiles
 
 LEVELS = [round(level, 2) for level in np.arange(0.01, 1.0, 0.01)]
@@ -88,8 +90,8 @@ DATASETS = {
     "airline": (lambda data_dir: load_airline(), 12, 84, 12, 12),
     "etth1-ot": (lambda data_dir: load_ett("ETTh1", data_dir)["OT"], 24, 13936, 865, 24),
     "etth1": (lambda data_dir: load_ett("ETTh1", data_dir), 24, 13936, 865, 24),
-    "pbs": (lambda data_dir: load_PBS_dataset(), 12, 144, 12, 12),
     "lynx": (lambda data_dir: load_lynx(), 10, 64, 10, 1),
+    "ili": (lambda data_dir: load_ili(data_dir)["% WEIGHTED ILI"], 24, 312, 156, 52),
 }
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 __all__ = [
     "data_path",
     "load_ett",
+    "load_ili",
     "load_nab",
     "load_nab_labels",
     "load_stock_windows",
@@ -68,6 +69,34 @@ def load_ett(
     frame = pd.read_csv(data_path(f"ETT/{name}.csv", data_dir), parse_dates=["date"])
     freq = "h" if name.startswith("ETTh") else "15min"
     frame.index = pd.PeriodIndex(frame.pop("date"), freq=freq, name="date")
+    return frame.astype(np.float64)
+
+
+def load_ili(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Read the weekly influenza-like-illness file of the long-term forecasting papers.
+
+    The file is ``national_illness.csv`` as published with Autoformer (Wu et al., 2021):
+    US CDC FluView figures, weekly from 2002 to 2020.
+
+    Parameters
+    ----------
+    data_dir : path or None
+        Folder holding ``ltsf_weather_ili/national_illness.csv``; None uses
+        ``$SKTIME_DIFFUSION_DATA``.
+
+    Returns
+    -------
+    pd.DataFrame
+        The file's seven numeric columns (``% WEIGHTED ILI``, ..., ``OT``) with a weekly
+        ``PeriodIndex`` named ``date`` (weeks ending on the file's weekday).
+    """
+    frame = pd.read_csv(
+        data_path("ltsf_weather_ili/national_illness.csv", data_dir),
+        parse_dates=["date"],
+    )
+    dates = pd.DatetimeIndex(frame.pop("date"))
+    freq = f"W-{dates[0].day_name()[:3].upper()}"
+    frame.index = pd.PeriodIndex(dates, freq=freq, name="date")
     return frame.astype(np.float64)
 
 

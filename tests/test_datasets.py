@@ -8,6 +8,7 @@ import pytest
 
 from sktime_diffusion.datasets import (
     data_path,
+    load_ili,
     load_nab,
     load_nab_labels,
     load_stock_windows,
@@ -57,3 +58,18 @@ def test_stock_windows_are_in_time_order_and_scaled_to_the_unit_interval(tmp_pat
 def test_a_missing_file_says_where_it_looked(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         data_path("NAB/data/none.csv", tmp_path)
+
+
+def test_ili_file_reads_as_weekly_periods_ending_on_its_weekday(tmp_path):
+    folder = tmp_path / "ltsf_weather_ili"
+    folder.mkdir()
+    dates = pd.date_range("2002-01-01", periods=4, freq="7D")  # Tuesdays
+    columns = {"date": dates.strftime("%Y-%m-%d %H:%M:%S"), "% WEIGHTED ILI": [1, 2, 3, 4]}
+    pd.DataFrame({**columns, "OT": [5, 6, 7, 8]}).to_csv(
+        folder / "national_illness.csv", index=False
+    )
+    frame = load_ili(tmp_path)
+    assert frame.index.freqstr == "W-TUE"
+    assert list(frame.columns) == ["% WEIGHTED ILI", "OT"]
+    assert frame.index[0].end_time.normalize() == pd.Timestamp("2002-01-01")
+    assert frame.dtypes.eq(np.float64).all()
