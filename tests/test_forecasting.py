@@ -391,6 +391,31 @@ def test_automatic_training_budget_grows_with_the_data_within_bounds():
     assert DiffusionForecaster(training_steps=7)._training_budget(100_000) == 7
 
 
+@pytest.mark.parametrize(
+    "length, context",
+    [
+        (600, 48),  # four seasons of 12 months
+        (84, 41),  # shortened to leave 32 training windows: 84 - 12 - 32 + 1
+        (60, 17),  # 60 - 12 - 32 + 1
+    ],
+)
+def test_automatic_context_is_four_seasons_leaving_32_windows(length, context):
+    index = pd.period_range("1990-01", periods=length, freq="M")
+    y = pd.Series(np.sin(np.arange(length) * np.pi / 6), index)
+    fitted = tiny(training_steps=1).fit(y, fh=list(range(1, 13)))
+    assert fitted.context_length_ == context
+
+
+def test_automatic_context_counts_the_windows_of_every_series_of_a_panel():
+    index = pd.period_range("1990-01", periods=84, freq="M")
+    values = np.sin(np.arange(84) * np.pi / 6)
+    panel = pd.concat(
+        {name: pd.DataFrame({"y": values + k}, index) for k, name in enumerate("abcd")}
+    )
+    fitted = tiny(training_steps=1).fit(panel, fh=list(range(1, 13)))
+    assert fitted.context_length_ == 48  # 32 windows over the four series: 8 each
+
+
 def test_automatic_learning_rate_grows_with_the_data_within_bounds():
     forecaster = DiffusionForecaster()
     assert forecaster._learning_rate(60) == pytest.approx(1e-3)
