@@ -29,6 +29,7 @@ from .engine import (
     generate,
     make_schedule,
     resolve_device,
+    sampling_device,
     train_model,
 )
 from .networks import DilatedConvNetwork, NetworkSpec
@@ -50,6 +51,10 @@ _MIN_AUTO_STEPS, _MAX_AUTO_STEPS = 300, 1500
 
 #: the automatic learning rate: this much per training window, within the bounds below
 _RATE_PER_WINDOW, _MIN_AUTO_RATE, _MAX_AUTO_RATE = 1e-6, 1e-3, 1e-2
+
+#: fine-tunes of a trained model (after ``pretrain``, in ``update``) train at this share
+#: of the learning rate, with an EMA of this decay that starts at the trained weights
+_FINE_TUNE_RATE_SHARE, _FINE_TUNE_EMA_DECAY = 0.1, 0.99
 
 #: the shared parameters of every estimator's ``__init__``, in signature order
 ENGINE_PARAMETER_NAMES = (
@@ -257,6 +262,30 @@ class DiffusionEngineMixin:
         if cls.__doc__:
             cls.__doc__ = cls.__doc__.replace("{engine_parameters}", ENGINE_PARAMETERS_DOC)
 
+    # ------------------------------------------------------------- nested network
+    def set_params(self, **params: Any):
+        """Set parameters; ``network__<name>`` works with the default network too.
+
+        With ``network=None`` a ``network__<name>`` key first makes the default
+        network an explicit parameter (the same network), so grid searches reach
+        its parameters without spelling it out.
+        """
+        self._make_default_network_explicit(params)
+        return super().set_params(**params)
+
+    def _set_params_at(self, state: str, params: dict[str, Any]):
+        """Sktime's state-aware ``set_params`` (used on pretrained forecasters)."""
+        self._make_default_network_explicit(params)
+        parent = getattr(super(), "_set_params_at", None)
+        if parent is None:
+            return super().set_params(**params)
+        return parent(state, params)
+
+    def _make_default_network_explicit(self, params: dict[str, Any]) -> None:
+        nested = any(key.startswith("network__") for key in params)
+        if nested and self.network is None and "network" not in params:
+            self.network = self._default_network()
+
     def _set_engine_parameters(self, values: dict[str, Any]) -> None:
         """Store the shared parameters unchanged (pass ``locals()`` of ``__init__``)."""
         for name in ENGINE_PARAMETER_NAMES:
@@ -369,13 +398,17 @@ class DiffusionEngineMixin:
         steps: int | None = None,
         level_jitter: float = 0.0,
         time_share: float = 1.0,
+        fine_tune: bool = False,
     ) -> TrainingHistory:
         """Train ``model`` in place for ``steps`` (default: :meth:`_training_budget`).
 
         ``level_jitter`` is :class:`~sktime_diffusion.engine.TrainingConfig`'s: the
         standard deviation of a random level offset per training window and feature.
         ``time_share`` is the part of ``max_time`` this model may use (an ensemble
-        of ``n`` models gives each ``1 / n``).
+        of ``n`` models gives each ``1 / n``). ``fine_tune`` continues training a
+        trained model without forgetting it: a tenth of the learning rate, and an
+        EMA of decay 0.99 without warm-up, so the average starts at the trained
+        weights instead of following the first fine-tuning steps.
         """
         steps = self._training_budget(len(data)) if steps is None else int(steps)
         batch_size = min(int(self.batch_size), len(data))
@@ -386,7 +419,10 @@ class DiffusionEngineMixin:
             max_steps=steps,
             max_time=None if self.max_time is None else self.max_time * time_share,
             batch_size=batch_size,
-            learning_rate=self._learning_rate(len(data)),
+            learning_rate=self._learning_rate(len(data))
+            * (_FINE_TUNE_RATE_SHARE if fine_tune else 1.0),
+            ema_decay=_FINE_TUNE_EMA_DECAY if fine_tune else TrainingConfig.ema_decay,
+            ema_warmup=not fine_tune,
             time_power=float(self.training_time_power),
             level_jitter=float(level_jitter),
             validation_fraction=float(self.validation_fraction) if len(data) > 1 else 0.0,
@@ -411,7 +447,8 @@ class DiffusionEngineMixin:
         """
         from tqdm.auto import tqdm
 
-        device = model.device
+        device = sampling_device(self.device)
+        model.to(device)
         generator = torch.Generator(device).manual_seed(seed)
         n_windows, n_features, length = condition.shape
         n_windows *= n_samples

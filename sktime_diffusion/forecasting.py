@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from numbers import Integral
 from typing import Any
@@ -17,6 +18,7 @@ from ._diffusion import (
     tiny_test_configurations,
     window_data,
 )
+from ._sample_cache import new_sampling_state, remembered
 from ._windows import (
     SeriesPiece,
     check_frame,
@@ -26,7 +28,7 @@ from ._windows import (
     split_series,
     window_scaling,
 )
-from .engine import Condition, MaskStrategy, WindowData
+from .engine import Condition, DiffusionModel, MaskStrategy, WindowData
 from .samples import SamplePaths
 
 __all__ = ["DiffusionForecaster"]
@@ -120,7 +122,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         "property:randomness": "derandomized",
         "requires-fh-in-fit": False,
         "X-y-must-have-same-index": True,
-        "pretrain:fitted_params": ["model_", "context_length_", "horizon_"],
+        # what pretrain learns and every later fit starts from (sktime restores these
+        # on each refit); fit fine-tunes a copy of pretrained_model_ as model_
+        "pretrain:fitted_params": [
+            "pretrained_model_",
+            "seed_",
+            "context_length_",
+            "horizon_",
+            "x_loc_",
+            "x_scale_",
+        ],
     }
     _config = {"remember_data": False}
 
@@ -181,91 +192,158 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             raise ValueError(f"{owner}: fine_tune_steps must be an integer >= 0")
 
     def _pretrain(self, y, X=None, fh=None):
-        """Train the global network on a panel."""
-        self._check_parameters()
-        self.seed_ = seed_from(self.random_state)
-        self._learn(y, X, fh, from_scratch=True, steps=None)
+        """Train the global network on a panel; it stays as ``pretrained_model_``."""
+        self.pretrained_model_ = self._train_from_scratch(y, X, fh)
         return self
 
     def _pretrain_update(self, y, X=None, fh=None):
         """Continue pretraining on more panel data."""
-        self._learn(y, X, fh, from_scratch=False, steps=None)
+        self._check_compatible(y, X, self.pretrained_model_)
+        data = self._windows_of(y, X)
+        self.training_history_ = self._train(
+            self.pretrained_model_, data, self._mask_strategy(), self.seed_
+        )
         return self
 
     def _fit(self, y, X=None, fh=None):
-        """Train on ``y`` (or fine-tune a pretrained network) and remember the data."""
-        if getattr(self, "model_", None) is None:
-            self._check_parameters()
-            self.seed_ = seed_from(self.random_state)
-            self._learn(y, X, fh, from_scratch=True, steps=None)
+        """Train on ``y``, or fine-tune a copy of the pretrained network on it."""
+        if hasattr(self, "pretrained_model_"):
+            self._check_compatible(y, X, self.pretrained_model_)
+            self.model_ = copy.deepcopy(self.pretrained_model_)
+            self._fine_tune(y, X, recent=None)
         else:
-            self._check_compatible(y, X)
-            if self.fine_tune_steps > 0:
-                self._learn(y, X, fh, from_scratch=False, steps=int(self.fine_tune_steps))
-        self._history_y = check_frame(y, type(self).__name__, "y").copy()
+            self.model_ = self._train_from_scratch(y, X, fh)
+        owner = type(self).__name__
+        self._history_y = check_frame(y, owner, "y").copy()
         self._history_X = None if X is None else _frame(X).reindex(_frame(y).index)
+        self._sampling_state_ = new_sampling_state()
         return self
 
     def _update(self, y, X=None, update_params=True):
-        """Extend the history; with ``update_params`` also fine-tune on all of it."""
+        """Extend the history; with ``update_params`` also fine-tune on recent windows.
+
+        The fine-tune sees the windows that end in the new data (at least 32 over
+        all series), so its cost does not grow with the history.
+        """
         owner = type(self).__name__
-        self._check_compatible(y, X)
-        self._history_y = _append(self._history_y, check_frame(y, owner, "y"))
-        if X is not None and self._history_X is not None:
-            self._history_X = _append(self._history_X, _frame(X).reindex(_frame(y).index))
-        if update_params and self.fine_tune_steps > 0:
-            self._learn(
-                self._history_y,
-                self._history_X,
-                None,
-                from_scratch=False,
-                steps=int(self.fine_tune_steps),
+        if self.model_.n_side and X is None:
+            raise ValueError(
+                f"{owner} was fitted with exogenous X; pass the X of the new time "
+                "points to update as well"
             )
+        self._check_compatible(y, X, self.model_)
+        new = check_frame(y, owner, "y")
+        self._history_y = _append(self._history_y, new)
+        if X is not None:
+            self._history_X = _append(self._history_X, _frame(X).reindex(new.index))
+            self._history_X = self._history_X.reindex(self._history_y.index)
+        if update_params:
+            new_pieces = split_series(new)
+            most_new = max(len(piece.values) for piece in new_pieces)
+            n_series = len(split_series(self._history_y))
+            recent = max(most_new, math.ceil(_MIN_WINDOWS / n_series))
+            self._fine_tune(self._history_y, self._history_X, recent=recent)
+        self._sampling_state_ = new_sampling_state()
         return self
 
-    def _check_compatible(self, y, X) -> None:
+    def _check_compatible(self, y, X, model: DiffusionModel) -> None:
         owner = type(self).__name__
         columns = list(_frame(y).columns)
-        if len(columns) != self.model_.n_features:
+        if len(columns) != model.n_features:
             raise ValueError(
-                f"{owner} was trained on {self.model_.n_features} variable(s), "
+                f"{owner} was trained on {model.n_features} variable(s), "
                 f"got y with {len(columns)}"
             )
         n_x = 0 if X is None else _frame(X).shape[1]
-        if n_x != self.model_.n_side:
+        if n_x != model.n_side:
             raise ValueError(
-                f"{owner} was trained with {self.model_.n_side} exogenous column(s), "
+                f"{owner} was trained with {model.n_side} exogenous column(s), "
                 f"got X with {n_x}"
             )
 
-    def _learn(self, y, X, fh, from_scratch: bool, steps: int | None) -> None:
-        """Cut windows from ``y`` (and ``X``) and train the model on them."""
+    def _train_from_scratch(self, y, X, fh) -> DiffusionModel:
+        """Choose the window and the scaling of ``X``, then train a new model."""
+        self._check_parameters()
+        owner = type(self).__name__
+        self.seed_ = seed_from(self.random_state)
+        frame = check_frame(y, owner, "y")
+        pieces = split_series(frame)
+        if X is not None:
+            x_values = check_frame(X, owner, "X").reindex(frame.index)
+            x_values = x_values.to_numpy(np.float64, na_value=np.nan)
+            self.x_loc_ = np.nan_to_num(np.nanmean(x_values, axis=0))
+            self.x_scale_ = np.maximum(np.nanstd(x_values, axis=0), 1e-8)
+        self.horizon_ = self._choose_horizon(fh, pieces)
+        self.context_length_ = self._choose_context(frame, pieces)
+        length = self.context_length_ + self.horizon_
+        _check_lengths(owner, pieces, length, self.context_length is not None)
+        data = self._windows_of(frame, X)
+        n_side = 0 if X is None else _frame(X).shape[1]
+        model = self._build_model(frame.shape[1], n_side, self.seed_)
+        self.training_history_ = self._train(model, data, self._mask_strategy(), self.seed_)
+        return model
+
+    def _fine_tune(self, y, X, recent: int | None) -> None:
+        """Fine-tune ``model_`` in place on the windows of ``y`` (the last ``recent``).
+
+        A series shorter than a window gives none: with no window at all the model
+        only conditions on the data.
+        """
+        if self.fine_tune_steps == 0:
+            return
+        data = self._windows_of(y, X, recent=recent)
+        if data is None:
+            return
+        self.training_history_ = self._train(
+            self.model_,
+            data,
+            self._mask_strategy(),
+            self.seed_,
+            steps=int(self.fine_tune_steps),
+            fine_tune=True,
+        )
+
+    def _mask_strategy(self) -> MaskStrategy:
+        """Training masks: mostly forecast suffixes, some random entries."""
+        return MaskStrategy(
+            random=0.2, suffix=0.8, suffix_length=self.horizon_, max_ratio=0.5
+        )
+
+    def _windows_of(self, y, X, recent: int | None = None) -> WindowData | None:
+        """Scaled training windows of every series long enough for one.
+
+        Parameters
+        ----------
+        y, X : pd.DataFrame
+            Series (or panel) and its exogenous data, or None.
+        recent : int or None
+            Only the last ``recent`` windows of each series; None: all.
+
+        Returns
+        -------
+        WindowData or None
+            None when no series has a whole window.
+        """
         owner = type(self).__name__
         frame = check_frame(y, owner, "y")
         pieces = split_series(frame)
         x_pieces = None
         if X is not None:
-            x_frame = check_frame(X, owner, "X").reindex(frame.index)
-            x_pieces = split_series(x_frame)
-            if from_scratch:
-                x_values = x_frame.to_numpy(np.float64, na_value=np.nan)
-                self.x_loc_ = np.nanmean(x_values, axis=0)
-                self.x_scale_ = np.maximum(np.nanstd(x_values, axis=0), 1e-8)
-                self.x_loc_ = np.nan_to_num(self.x_loc_)
-        if from_scratch:
-            self.horizon_ = self._choose_horizon(fh, pieces)
-            self.context_length_ = self._choose_context(frame, pieces)
-            self.model_ = None
+            x_pieces = split_series(check_frame(X, owner, "X").reindex(frame.index))
         length = self.context_length_ + self.horizon_
-        _check_lengths(owner, pieces, length, self.context_length is not None)
-        data = self._training_windows(pieces, x_pieces, length)
-        if from_scratch:
-            n_side = 0 if x_pieces is None else x_pieces[0].values.shape[1]
-            self.model_ = self._build_model(frame.shape[1], n_side, self.seed_)
-        masks = MaskStrategy(
-            random=0.2, suffix=0.8, suffix_length=self.horizon_, max_ratio=0.5
-        )
-        self.training_history_ = self._train(self.model_, data, masks, self.seed_, steps)
+        values, sides = [], []
+        for number, piece in enumerate(pieces):
+            rows = slice(None) if recent is None else slice(-(length - 1 + recent), None)
+            windows = sliding_windows(piece.values[rows], length)
+            if len(windows) == 0:
+                continue
+            values.append(self._scale(windows, piece.values))
+            if x_pieces is not None:
+                x_values = self._scale_x(x_pieces[number].values[rows])
+                sides.append(sliding_windows(x_values, length))
+        if not values:
+            return None
+        return window_data(np.concatenate(values), np.concatenate(sides) if sides else None)
 
     def _choose_horizon(self, fh, pieces: list[SeriesPiece]) -> int:
         if self.horizon is not None:
@@ -285,24 +363,6 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         windows_wanted = max(1, _MIN_WINDOWS // len(pieces))
         room = shortest - self.horizon_ - windows_wanted + 1
         return int(max(1, min(wanted, room, shortest - self.horizon_)))
-
-    def _training_windows(
-        self,
-        pieces: list[SeriesPiece],
-        x_pieces: list[SeriesPiece] | None,
-        length: int,
-    ) -> WindowData:
-        values, sides = [], []
-        for i, piece in enumerate(pieces):
-            windows = sliding_windows(piece.values, length)
-            if len(windows) == 0:
-                continue
-            values.append(self._scale(windows, piece.values))
-            if x_pieces is not None:
-                sides.append(sliding_windows(self._scale_x(x_pieces[i].values), length))
-        values = np.concatenate(values)
-        side = np.concatenate(sides) if sides else None
-        return window_data(values, side)
 
     def _scale(self, windows: np.ndarray, series: np.ndarray):
         scaling = window_scaling(
@@ -334,16 +394,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         fh = self._check_fh(fh)
         if X is not None:
             X = check_frame(X, type(self).__name__, "X")
-        return self._paths(fh, X).to_frame()
+        return self._remembered_paths(fh, X).to_frame()
 
     def _predict(self, fh, X=None):
-        paths = self._paths(fh, X)
+        paths = self._remembered_paths(fh, X)
         if self.point_estimate == "mean":
             return paths.mean()
         return paths.quantiles([0.5]).droplevel(1, axis=1)
 
     def _predict_quantiles(self, fh, X, alpha):
-        return self._paths(fh, X).quantiles(alpha)
+        return self._remembered_paths(fh, X).quantiles(alpha)
 
     def _predict_var(self, fh, X=None, cov=False):
         if cov:
@@ -351,10 +411,26 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"{type(self).__name__}.predict_var(cov=True) is not implemented; "
                 "use predict_samples or predict_proba for the joint distribution"
             )
-        return self._paths(fh, X).var()
+        return self._remembered_paths(fh, X).var()
 
     def _predict_proba(self, fh, X, marginal=True):
-        return self._paths(fh, X).empirical()
+        return self._remembered_paths(fh, X).empirical()
+
+    def _remembered_paths(self, fh: ForecastingHorizon, X) -> SamplePaths:
+        """:meth:`_paths`, drawn once per fitted state, ``fh`` and ``X``.
+
+        Every ``predict*`` call of one fitted state would draw the same paths again
+        (the sampling seed is fixed at fit), so the paths are reused, outside the
+        estimator's state (see :mod:`sktime_diffusion._sample_cache`).
+        """
+
+        def draw() -> SamplePaths:
+            paths = self._paths(fh, X)
+            paths.values.setflags(write=False)  # shared by the calls that reuse it
+            return paths
+
+        fh_index = fh.to_absolute_index(self.cutoff)
+        return remembered(self, (fh_index, X), draw, lambda paths: paths.values.nbytes)
 
     def _paths(self, fh: ForecastingHorizon, X) -> SamplePaths:
         """Draw ``n_samples`` paths per series for the time points of ``fh``."""
@@ -459,25 +535,32 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             raise ValueError(
                 f"{owner} was fitted with exogenous X; pass the future X to predict"
             )
-        past_pieces = split_series(self._history_X)  # aligned with y's index
-        future_pieces = split_series(X)
-        if len(future_pieces) != len(pieces):
+        past_pieces = _by_instance(split_series(self._history_X))
+        future_pieces = _by_instance(split_series(X))
+        keys = [piece.key for piece in pieces]
+        missing = [key for key in keys if key not in future_pieces]
+        if missing:
             raise ValueError(
-                f"{owner}: X at predict has {len(future_pieces)} series, "
-                f"y has {len(pieces)}"
+                f"{owner}: no future X for instance(s) {_names(missing)} of y; X at "
+                "predict needs the future rows of every instance"
+            )
+        extra = [key for key in future_pieces if key not in set(keys)]
+        if extra:
+            raise ValueError(
+                f"{owner}: X at predict has instance(s) {_names(extra)} that y does "
+                "not have"
             )
         sides = []
-        for piece, past, future, wanted in zip(
-            pieces, past_pieces, future_pieces, steps, strict=True
-        ):
+        for piece, wanted in zip(pieces, steps, strict=True):
+            past, future = past_pieces[piece.key], future_pieces[piece.key]
             relative = ForecastingHorizon(np.arange(1, n_ahead + 1), freq=fh.freq)
             future_index = relative.to_absolute_index(piece.index[-1:])
             future_frame = pd.DataFrame(future.values, index=future.index)
             future_frame = future_frame[~future_frame.index.duplicated(keep="last")]
             aligned = future_frame.reindex(future_index)
-            missing = aligned.iloc[wanted - 1].isna().all(axis=1).to_numpy()
-            if missing.any():
-                labels = ", ".join(str(v) for v in future_index[wanted - 1][missing][:5])
+            uncovered = aligned.iloc[wanted - 1].isna().all(axis=1).to_numpy()
+            if uncovered.any():
+                labels = ", ".join(str(v) for v in future_index[wanted - 1][uncovered][:5])
                 raise ValueError(
                     f"{owner}: X does not cover the forecast time point(s) {labels}"
                 )
@@ -513,6 +596,16 @@ def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     combined = pd.concat([old, _frame(new)])
     combined = combined[~combined.index.duplicated(keep="last")]
     return combined.sort_index()
+
+
+def _by_instance(pieces: list[SeriesPiece]) -> dict[tuple, SeriesPiece]:
+    return {piece.key: piece for piece in pieces}
+
+
+def _names(keys: list[tuple]) -> str:
+    """Instance keys as a user wrote them: ``'a'``, or ``('a', 1)`` for hierarchies."""
+    shown = [repr(key[0]) if len(key) == 1 else repr(key) for key in keys[:5]]
+    return ", ".join(shown) + (", ..." if len(keys) > 5 else "")
 
 
 def _check_lengths(

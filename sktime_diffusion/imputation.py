@@ -20,6 +20,7 @@ from ._diffusion import (
     tiny_test_configurations,
     window_data,
 )
+from ._sample_cache import new_sampling_state, remembered
 from ._windows import (
     SeriesPiece,
     check_columns,
@@ -285,6 +286,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             )
             self.models_.append(model)
             self.training_histories_.append(history)
+        self._sampling_state_ = new_sampling_state()
         return self
 
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
@@ -356,7 +358,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             names=["sample", *rows.names],
         )
         return pd.DataFrame(
-            samples.reshape(-1, values.shape[1]), index=index, columns=frame.columns
+            samples.reshape(-1, values.shape[1]).copy(), index=index, columns=frame.columns
         )
 
     def transform_quantiles(
@@ -452,18 +454,30 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     ) -> np.ndarray:
         """Imputations of the data, rows in the order of the input.
 
+        Drawn once per fitted state and input (see
+        :mod:`sktime_diffusion._sample_cache`): ``transform``, ``transform_samples``,
+        ``transform_quantiles`` and ``transform_interval`` of the same data share one
+        sampling pass.
+
         Returns
         -------
-        np.ndarray of shape (n_samples, n_rows, n_features)
+        np.ndarray of shape (n_samples, n_rows, n_features), read-only
             Observed entries equal the input exactly.
         """
-        samples = np.empty((n_samples, *shape))
-        for piece, paths in zip(pieces, self._impute(pieces, n_samples), strict=True):
-            observed = ~np.isnan(piece.values)
-            samples[:, piece.rows] = np.where(
-                observed, piece.values, paths.transpose(0, 2, 1)
-            )
-        return samples
+
+        def draw() -> np.ndarray:
+            samples = np.empty((n_samples, *shape))
+            imputations = self._impute(pieces, n_samples)
+            for piece, paths in zip(pieces, imputations, strict=True):
+                observed = ~np.isnan(piece.values)
+                samples[:, piece.rows] = np.where(
+                    observed, piece.values, paths.transpose(0, 2, 1)
+                )
+            samples.setflags(write=False)  # shared by the calls that reuse it
+            return samples
+
+        inputs = (shape, n_samples, [(p.values, p.rows, p.index) for p in pieces])
+        return remembered(self, inputs, draw, lambda samples: samples.nbytes)
 
     def _impute(self, pieces: list[SeriesPiece], n_samples: int) -> list[np.ndarray]:
         """Each model's share of the imputations, pooled.

@@ -110,7 +110,8 @@ class SamplePaths:
         """All paths: rows ``(sample, [instance levels,] time)``, columns as the data."""
         rows = self.row_index()
         n_samples = self.n_samples
-        array = self.values.transpose(1, 0, 3, 2).reshape(-1, self.values.shape[2])
+        # a copy: the frame is the caller's, the paths may be shared by later calls
+        array = self.values.transpose(1, 0, 3, 2).reshape(-1, self.values.shape[2]).copy()
         sample_level = np.repeat(np.arange(n_samples), len(rows))
         tiled = rows.take(np.tile(np.arange(len(rows)), n_samples))
         if isinstance(tiled, pd.MultiIndex):

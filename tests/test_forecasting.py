@@ -240,7 +240,7 @@ def test_panel_is_one_global_model_with_a_forecast_per_series():
 def test_pretrain_then_fit_keeps_the_pretrained_network():
     panel = _make_hierarchical(hierarchy_levels=(4,), min_timepoints=50, max_timepoints=50)
     forecaster = tiny(fine_tune_steps=0).pretrain(panel, fh=[1, 2, 3])
-    weights = {k: v.clone() for k, v in forecaster.model_.state_dict().items()}
+    weights = {k: v.clone() for k, v in forecaster.pretrained_model_.state_dict().items()}
     series = panel.loc["h0_0"]
     forecaster.fit(series, fh=[1, 2, 3])
     for name, value in forecaster.model_.state_dict().items():

@@ -11,7 +11,7 @@
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """
 
-from .device import resolve_device
+from .device import resolve_device, sampling_device
 from .gaussian import GaussianDenoiser, conditional_gaussian
 from .generate import check_sampler, chunk_size, generate
 from .masks import MaskStrategy, draw_given_mask, grating_hidden
@@ -43,5 +43,6 @@ __all__ = [
     "grating_hidden",
     "make_schedule",
     "resolve_device",
+    "sampling_device",
     "train_model",
 ]

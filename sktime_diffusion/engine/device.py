@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "sampling_device"]
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -48,3 +50,33 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     elif chosen.type != "cpu":
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}")
     return chosen
+
+
+def sampling_device(device: str | torch.device | None) -> torch.device:
+    """The device to run a trained model on: ``device`` where this machine has it.
+
+    A model trained on a GPU and loaded (or unpickled) where that GPU is missing runs
+    on the CPU with a warning instead of failing; ``"auto"`` picks CUDA when present.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        As for :func:`resolve_device`.
+
+    Returns
+    -------
+    torch.device
+    """
+    try:
+        return resolve_device(device)
+    except ValueError:
+        if not str(device).startswith("cuda"):
+            raise
+        chosen = torch.device(device)  # a CUDA device this machine does not have
+        warnings.warn(
+            f"device={str(chosen)!r} is not available on this machine; the model runs "
+            "on the CPU",
+            UserWarning,
+            stacklevel=3,
+        )
+        return torch.device("cpu")

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .baselines import BASELINES, baseline_fill
+from .device import sampling_device
 from .networks import build_network
 from .schedules import NoiseSchedule, make_schedule
 
@@ -407,9 +408,12 @@ class DiffusionModel(nn.Module):
     def __reduce__(self):
         buffer = io.BytesIO()
         self.save(buffer)
-        return (_load_from_bytes, (buffer.getvalue(), self.training))
+        return (_load_from_bytes, (buffer.getvalue(), self.training, str(self.device)))
 
 
-def _load_from_bytes(data: bytes, training: bool = False) -> DiffusionModel:
-    model = DiffusionModel.load(io.BytesIO(data))
+def _load_from_bytes(
+    data: bytes, training: bool = False, device: str = "cpu"
+) -> DiffusionModel:
+    """Unpickle (or deep-copy) a model onto its device, or the CPU where that is missing."""
+    model = DiffusionModel.load(io.BytesIO(data), device=sampling_device(device))
     return model.train(training)

@@ -114,6 +114,10 @@ class TrainingConfig:
         most ``(1 + n) / (10 + n)`` (a warm-up), so early on the average spans about
         the last tenth of the steps so far: up to 1,500 steps (the estimators'
         largest automatic budget) every decay of 0.995 or more gives the same weights.
+    ema_warmup : bool
+        Whether the decay has that warm-up. Without it the average starts at the
+        model's weights and moves away from them at the full decay: for fine-tuning a
+        trained model, whose weights are worth keeping.
     validation_fraction : float
         Share of the windows held out (at least one window is kept for training).
     patience : int or None
@@ -137,6 +141,7 @@ class TrainingConfig:
     warmup_fraction: float = 0.05
     grad_clip: float | None = 1.0
     ema_decay: float | None = 0.999
+    ema_warmup: bool = True
     validation_fraction: float = 0.0
     patience: int | None = None
     seed: int = 0
@@ -339,7 +344,9 @@ def train_model(
                 optimizer.step()
                 history.n_steps += 1
                 if ema is not None:
-                    _update_ema(ema, model, config.ema_decay, history.n_steps)
+                    _update_ema(
+                        ema, model, config.ema_decay, history.n_steps, config.ema_warmup
+                    )
                 epoch_loss += float(loss.detach()) * len(batch)
                 epoch_windows += len(batch)
                 if config.max_time and time.perf_counter() - started > config.max_time:
@@ -392,9 +399,11 @@ def _swap_in(model: DiffusionModel, ema: dict | None) -> dict | None:
 
 
 @torch.no_grad()
-def _update_ema(ema: dict, model: DiffusionModel, decay: float, step: int) -> None:
+def _update_ema(
+    ema: dict, model: DiffusionModel, decay: float, step: int, warmup: bool = True
+) -> None:
     # warm-up of the decay, as in many EMA implementations: early averages are short
-    effective = min(decay, (1.0 + step) / (10.0 + step))
+    effective = min(decay, (1.0 + step) / (10.0 + step)) if warmup else decay
     for name, value in model.state_dict().items():
         if value.is_floating_point():
             ema[name].mul_(effective).add_(value.detach(), alpha=1.0 - effective)

@@ -33,3 +33,30 @@ def test_cuda_index_beyond_the_visible_gpus_is_a_clear_error(monkeypatch):
 def test_unknown_devices_are_named(name):
     with pytest.raises(ValueError, match="device must be"):
         resolve_device(name)
+
+
+def test_a_model_can_run_on_a_missing_gpu_only_on_the_cpu_with_a_warning(monkeypatch):
+    from sktime_diffusion.engine import sampling_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="not available on this machine"):
+        assert sampling_device("cuda:0") == torch.device("cpu")
+    assert sampling_device("auto") == torch.device("cpu")
+    with pytest.raises(ValueError, match="device must be"):
+        sampling_device("tpu")
+
+
+def test_pickle_remembers_the_device_and_loads_on_the_cpu_where_it_is_missing(
+    monkeypatch,
+):
+    from sktime_diffusion.engine import DiffusionModel, make_schedule
+    from sktime_diffusion.networks import DilatedConvNetwork
+
+    config = DilatedConvNetwork(channels=4, n_layers=1).network_config(1, 0)
+    model = DiffusionModel(config, make_schedule("cosine", n_steps=10), "v")
+    load, (payload, training, device) = model.__reduce__()
+    assert device == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="runs on the CPU"):
+        restored = load(payload, training, "cuda:0")  # as pickled on a GPU machine
+    assert restored.device == torch.device("cpu")
