@@ -16,6 +16,7 @@ from ._diffusion import (
     tiny_test_configurations,
     window_data,
 )
+from ._streams import random_stream, torch_seed
 from ._windows import (
     SeriesPiece,
     as_frame,
@@ -71,6 +72,22 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         Mean and standard deviation per column of the training data.
     training_history_ : sktime_diffusion.engine.TrainingHistory
         Losses of training.
+    n_sample_calls_ : int
+        Calls of ``sample`` since ``fit``, which sets it to 0; each call draws from the
+        random stream of its number, then adds one. This is the state ``sample`` changes
+        on purpose, and ``pickle``, ``deepcopy`` and ``save`` keep it.
+
+    Notes
+    -----
+    Each ``sample`` call draws new series: call ``k`` (counted from 0 since ``fit``)
+    draws from its own random stream, derived from the seed, ``k``, ``n_samples`` and
+    ``length``, so no call repeats another and no call's series are the first ones of
+    a larger call. A fixed ``random_state`` makes the whole sequence of calls
+    reproducible: a new instance fitted with the same ``random_state`` and given the
+    same calls returns bit-identical series on CPU. To draw one call's series again,
+    refit, or ``copy.deepcopy`` the fitted generator before the call and call the
+    copy. (The forecaster and imputer differ on purpose: every ``predict*`` of one
+    fitted state draws the same paths.)
 
     Examples
     --------
@@ -155,6 +172,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.training_history_ = self._train(
             self.model_, window_data(windows), masks, self.seed_
         )
+        self.n_sample_calls_ = 0
         self._is_fitted = True
         return self
 
@@ -215,7 +233,11 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
                 f"{owner}: the context has {known.shape[1]} steps, more than "
                 f"length={length}"
             )
-        paths = self._generate(known, int(length), n_samples)
+        stream = random_stream(
+            self.seed_, "generator sampling", self.n_sample_calls_, n_samples, length
+        )
+        paths = self._generate(known, int(length), n_samples, stream)
+        self.n_sample_calls_ += 1
         return self._as_output(paths)
 
     def _context_values(self, context: Any) -> np.ndarray:
@@ -241,8 +263,25 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
             check_columns(owner, self.columns_, frame, "a context")
         return frame.to_numpy(np.float64, na_value=np.nan).T
 
-    def _generate(self, known: np.ndarray, length: int, n_samples: int) -> np.ndarray:
+    def _generate(
+        self,
+        known: np.ndarray,
+        length: int,
+        n_samples: int,
+        stream: np.random.SeedSequence,
+    ) -> np.ndarray:
         """Block-by-block generation (see the class docstring).
+
+        Parameters
+        ----------
+        known : np.ndarray of shape (n_features, n_known)
+            The context in the data's units, NaN where not given; n_known <= length.
+        length : int
+            Steps per series.
+        n_samples : int
+            Number of series.
+        stream : np.random.SeedSequence
+            The call's random stream; block ``b`` draws from its ``b``-th spawned child.
 
         Returns
         -------
@@ -255,14 +294,13 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         paths = np.full((n_samples, n_features, span), np.nan)
         paths[:, :, : known.shape[1]] = self.scaling_.apply(known[None])[0]
         starts = tiling_starts(span, window, stride=max(1, window // 2))
-        for block, start in enumerate(starts):
+        for start, block_stream in zip(starts, stream.spawn(len(starts)), strict=True):
             current = paths[:, :, start : start + window]
             if not np.isnan(current).any():
                 continue
             given = ~np.isnan(current)
-            draws = self._draw(
-                self.model_, make_condition(current, given), 1, self.seed_ + 1 + block
-            )[:, 0]
+            condition = make_condition(current, given)
+            draws = self._draw(self.model_, condition, 1, torch_seed(block_stream))[:, 0]
             paths[:, :, start : start + window] = np.where(given, current, draws)
         paths = self.scaling_.invert(paths[:, None, :, :length])[:, 0]
         kept = ~np.isnan(known)
@@ -291,17 +329,32 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         return [{**first, "window_length": 8}, {**second, "window_length": 6}]
 
 
+def _replace_shared_paragraph(shared: str, own: str) -> None:
+    """Put the generator's own paragraph in place of a shared one of its docstring."""
+    if DiffusionGenerator.__doc__ is None:  # python -OO
+        return
+    if shared not in DiffusionGenerator.__doc__:
+        raise RuntimeError(f"DiffusionGenerator's docstring lacks the paragraph {shared!r}")
+    DiffusionGenerator.__doc__ = DiffusionGenerator.__doc__.replace(shared, own)
+
+
 # the class docstring got the shared parameters at creation; the generator's default
-# parameterisation differs, and so does its paragraph
-_SHARED_PARAMETERISATION = """parameterisation : {"v", "epsilon", "x0"}, default="v"
-        What the network predicts."""
-DiffusionGenerator.__doc__ = DiffusionGenerator.__doc__.replace(
-    _SHARED_PARAMETERISATION,
+# parameterisation and its sampling calls differ, and so do their paragraphs
+_replace_shared_paragraph(
+    """parameterisation : {"v", "epsilon", "x0"}, default="v"
+        What the network predicts.""",
     """parameterisation : {"v", "epsilon", "x0"}, default="x0"
         What the network predicts. Unlike the other estimators (default "v"), the
         generator predicts the clean window: with nothing given, "v" and "epsilon"
         networks trained on the default budget left samples of smooth series about
         eight times rougher (mean absolute step) than the data, "x0" matched it.""",
+)
+_replace_shared_paragraph(
+    """the same value gives identical results on CPU,
+        and repeated predictions of one fitted model draw the same samples.""",
+    """the same value gives identical results on CPU
+        for the same sequence of calls; each ``sample`` call draws new series (see
+        Notes).""",
 )
 
 

@@ -1,6 +1,7 @@
 """DiffusionGenerator: formats, context, long series, reproducibility, bad input."""
 
 import pickle
+from copy import deepcopy
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,10 @@ TINY = {
     "n_sampling_steps": 3,
     "random_state": 0,
 }
+#: the tiny "x0" network has barely learnt and predicts nearly the same clean window
+#: whatever the noise (spread of its samples: 1e-5 of the data's); a "v" network of
+#: the same size draws visibly random series (spread 0.26 of the data's)
+NOISY = {**TINY, "parameterisation": "v"}
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +59,10 @@ def test_one_long_series_is_learnt_in_windows():
     assert synthetic.shape == (60, 1) and list(synthetic.columns) == ["y"]
 
 
-def test_context_entries_are_kept_exactly(fitted, panel):
+def test_context_entries_are_kept_exactly(panel):
     context = panel.loc[3].iloc[:6].copy()
     context.iloc[2, 0] = np.nan  # generated, not kept
-    synthetic = fitted.sample(4, context=context)
+    synthetic = DiffusionGenerator(**NOISY).fit(panel).sample(4, context=context)
     for instance in range(4):
         path = synthetic.loc[instance].to_numpy()
         kept = ~np.isnan(context.to_numpy())
@@ -74,18 +79,94 @@ def test_longer_series_are_generated_block_by_block_with_the_context(fitted, pan
     assert np.isfinite(synthetic.to_numpy()).all()
 
 
-def test_same_random_state_same_samples_and_clone_pickle_save_agree(
-    fitted, panel, tmp_path
-):
-    expected = fitted.sample(6)
-    pd.testing.assert_frame_equal(fitted.sample(6), expected)
+def test_same_random_state_same_first_samples_and_a_refit_starts_again(panel):
+    generator = DiffusionGenerator(**TINY).fit(panel)
+    expected = generator.sample(6)
     pd.testing.assert_frame_equal(DiffusionGenerator(**TINY).fit(panel).sample(6), expected)
-    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(fitted)).sample(6), expected)
-    fitted.save(tmp_path / "generator")
-    pd.testing.assert_frame_equal(load(str(tmp_path / "generator")).sample(6), expected)
-    pd.testing.assert_frame_equal(clone(fitted).fit(panel).sample(6), expected)
+    pd.testing.assert_frame_equal(clone(generator).fit(panel).sample(6), expected)
+    generator.sample(6)
+    pd.testing.assert_frame_equal(generator.fit(panel).sample(6), expected)
     other = DiffusionGenerator(**{**TINY, "random_state": 1}).fit(panel).sample(6)
     assert not np.allclose(other.to_numpy(), expected.to_numpy())
+
+
+# ------------------------------------------------------- every call draws new series
+def _series(synthetic: pd.DataFrame) -> np.ndarray:
+    """The series of a synthetic panel, shape (n_samples, length, n_features)."""
+    n_samples = synthetic.index.get_level_values(0).nunique()
+    return synthetic.to_numpy().reshape(n_samples, -1, synthetic.shape[1])
+
+
+def _assert_new_draws(first: pd.DataFrame, second: pd.DataFrame) -> None:
+    """Series i of ``second`` is as far from series i of ``first`` as two series of one
+    call are from each other (0 if ``second`` repeats ``first`` or starts with it, in
+    its first series or its first steps)."""
+    first, second = _series(first), _series(second)
+    n_samples, length, _ = first.shape
+    between_calls = np.abs(first - second[:n_samples, :length]).mean()
+    within_a_call = np.abs(first[1:] - first[:-1]).mean()
+    assert between_calls > 0.5 * within_a_call
+
+
+def test_consecutive_calls_draw_new_series(panel):
+    generator = DiffusionGenerator(**NOISY).fit(panel)
+    first, second = generator.sample(4), generator.sample(4)
+    _assert_new_draws(first, second)
+    _assert_new_draws(first, generator.sample(8))
+    assert generator.n_sample_calls_ == 3
+
+
+def test_a_smaller_call_is_not_the_start_of_a_larger_call_of_an_equal_copy(panel):
+    generator = DiffusionGenerator(**NOISY).fit(panel)
+    copy = deepcopy(generator)
+    _assert_new_draws(generator.sample(4), copy.sample(8))
+    _assert_new_draws(generator.sample(4, length=16), copy.sample(4, length=40))
+
+
+def test_random_state_none_also_draws_new_series_per_call(panel):
+    generator = DiffusionGenerator(**{**NOISY, "random_state": None}).fit(panel)
+    _assert_new_draws(generator.sample(4), generator.sample(4))
+
+
+def test_a_new_instance_with_the_same_random_state_repeats_the_sequence_of_calls(panel):
+    def calls(generator):
+        return [
+            generator.sample(3),
+            generator.sample(3),
+            generator.sample(2, length=30),
+            generator.sample(2, context=panel.loc[1].iloc[:5]),
+        ]
+
+    expected = calls(DiffusionGenerator(**NOISY).fit(panel))
+    _assert_new_draws(expected[0], expected[1])
+    results = calls(DiffusionGenerator(**NOISY).fit(panel))
+    for result, wanted in zip(results, expected, strict=True):
+        pd.testing.assert_frame_equal(result, wanted, check_exact=True)
+
+
+def test_copies_taken_after_some_calls_continue_like_the_original(panel, tmp_path):
+    generator = DiffusionGenerator(**NOISY).fit(panel)
+    first = generator.sample(4)
+    generator.sample(4)
+    generator.save(tmp_path / "generator")
+    copies = [
+        deepcopy(generator),
+        pickle.loads(pickle.dumps(generator)),
+        load(str(tmp_path / "generator")),
+    ]
+    expected = generator.sample(4)
+    _assert_new_draws(first, expected)
+    for copy in copies:
+        assert copy.n_sample_calls_ == 2
+        pd.testing.assert_frame_equal(copy.sample(4), expected, check_exact=True)
+        assert copy.n_sample_calls_ == 3
+
+
+def test_a_refused_call_draws_nothing(fitted):
+    calls = fitted.n_sample_calls_
+    with pytest.raises(ValueError, match="n_samples"):
+        fitted.sample(0)
+    assert fitted.n_sample_calls_ == calls
 
 
 def test_parameters_are_reachable_for_grid_search():
@@ -167,3 +248,10 @@ def test_bad_training_data_is_refused(data, error, message):
 def test_generator_predicts_the_clean_window_by_default_and_says_so():
     assert DiffusionGenerator().get_params()["parameterisation"] == "x0"
     assert 'default="x0"' in DiffusionGenerator.__doc__
+
+
+def test_the_docstring_says_that_each_call_draws_new_series():
+    doc = " ".join(DiffusionGenerator.__doc__.split())
+    assert "repeated predictions of one fitted model draw the same samples" not in doc
+    assert "Each ``sample`` call draws new series" in doc
+    assert "n_sample_calls_ : int" in doc
