@@ -50,8 +50,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     Sample paths are the primary output: :meth:`predict_samples` returns them, and
     ``predict`` (median or mean), ``predict_quantiles``, ``predict_interval``,
     ``predict_var`` and ``predict_proba`` (skpro ``Empirical`` over whole paths) are
-    computed from the same paths. With a fixed ``random_state`` every call draws the same
-    paths, so all of them agree with each other.
+    computed from the same paths. Every call of one fitted state draws the same paths
+    (the seed is fixed at ``fit``), so all of them agree with each other; the paths of
+    one call are reused by the next call with the same ``fh`` and ``X``, so asking
+    for several outputs samples once.
 
     Horizons longer than the trained ``horizon`` are forecast autoregressively: each
     path's generated block becomes the context of its next block, so paths stay
@@ -73,14 +75,23 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     autoregressive : bool, default=True
         Whether horizons beyond ``horizon`` continue block by block.
     fine_tune_steps : int, default=200
-        Optimiser steps on the series of ``fit`` after ``pretrain``, and on all data
-        seen in ``update(update_params=True)``; 0 only conditions on the new data.
+        Optimiser steps on the series of ``fit`` after ``pretrain``, and on the
+        windows that end in the new data (at least 32) in
+        ``update(update_params=True)``; 0 only conditions on the new data. Fine-tunes
+        train a copy of the pretrained network at a tenth of the learning rate, with
+        an average of the weights that starts at the pretrained ones; a series too
+        short for one window of ``context_length + horizon`` steps is only
+        conditioned on.
     {engine_parameters}
 
     Attributes
     ----------
     model_ : sktime_diffusion.engine.DiffusionModel
-        The trained network with its schedule.
+        The network that forecasts, with its schedule: trained by ``fit``, or the
+        fine-tuned copy of ``pretrained_model_``.
+    pretrained_model_ : sktime_diffusion.engine.DiffusionModel
+        Only after ``pretrain``: the network it trained. ``fit`` and ``update`` never
+        change it, so every refit, clone and ``evaluate`` fold starts from it.
     context_length_, horizon_ : int
         Window sizes in use.
     training_history_ : sktime_diffusion.engine.TrainingHistory
