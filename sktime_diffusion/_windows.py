@@ -18,6 +18,8 @@ import pandas as pd
 __all__ = [
     "SeriesPiece",
     "check_frame",
+    "check_time_index",
+    "time_frequency",
     "split_series",
     "sliding_windows",
     "WindowScaling",
@@ -66,27 +68,43 @@ def check_frame(
     owner: str,
     name: str = "y",
     allow_missing: bool = True,
+    require_observed: bool = False,
+    check_index: bool = True,
+    regular: bool = False,
 ) -> pd.DataFrame:
     """Check that ``data`` is numeric, finite where present, and not empty.
 
     Parameters
     ----------
     data : pd.Series or pd.DataFrame
+        One series, or a panel with a row MultiIndex (the last level is time).
     owner : str
         Estimator name for messages.
     name : str
         Argument name for messages (``"y"``, ``"X"``).
     allow_missing : bool
         Whether NaN is allowed.
+    require_observed : bool
+        Whether every column of every series needs an observed value.
+    check_index : bool
+        Whether the time index of every series must be sorted and free of duplicates
+        (see :func:`check_time_index`).
+    regular : bool
+        Whether a ``DatetimeIndex`` must have a frequency, given or inferable, one for
+        all series (see :func:`time_frequency`).
 
     Returns
     -------
     pd.DataFrame
+        ``data`` itself (a Series as one column); bool and int columns count as
+        numeric, and the estimators read them as float64.
 
     Raises
     ------
+    TypeError
+        Naming non-numeric (object, text, category, date) columns.
     ValueError
-        Naming the offending columns.
+        Naming the offending columns, series or time points.
     """
     frame = as_frame(data)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
@@ -94,12 +112,10 @@ def check_frame(
     non_numeric = [
         str(column)
         for column, dtype in frame.dtypes.items()
-        if not (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        )
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
     ]
     if non_numeric:
-        raise ValueError(
+        raise TypeError(
             f"{owner} needs numeric {name}; non-numeric column(s): {', '.join(non_numeric)}"
         )
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -110,7 +126,151 @@ def check_frame(
     if not allow_missing and np.isnan(values).any():
         columns = ", ".join(str(c) for c in frame.columns[np.isnan(values).any(axis=0)])
         raise ValueError(f"{owner} got NaN in {name}, column(s): {columns}")
+    if check_index or regular or require_observed:
+        keys, rows = _instance_rows(frame.index)
+        if check_index:
+            check_time_index(owner, name, frame.index, keys, rows)
+        if regular:
+            time_frequency(frame, owner, name)
+        if require_observed:
+            check_every_column_observed(
+                owner,
+                [
+                    SeriesPiece(key, _time_level(frame.index, r), values[r], r)
+                    for key, r in zip(keys, rows, strict=True)
+                ],
+                frame.columns,
+            )
     return frame
+
+
+def _series_label(key: tuple) -> str:
+    """`` of series 'a'`` for a panel's series, empty for a single series."""
+    if key == ():
+        return ""
+    return f" of series {key if len(key) > 1 else key[0]!r}"
+
+
+def _instance_rows(index: pd.Index) -> tuple[list[tuple], list[np.ndarray]]:
+    """Instance keys and row positions of each series, in order of first appearance.
+
+    Parameters
+    ----------
+    index : pd.Index
+        A row MultiIndex means a panel: all levels but the last name the instance.
+
+    Returns
+    -------
+    keys : list of tuple
+        ``[()]`` for a single series.
+    rows : list of np.ndarray of int
+        Positions of each series' rows, in the order they appear.
+    """
+    if not isinstance(index, pd.MultiIndex):
+        return [()], [np.arange(len(index))]
+    instances = pd.MultiIndex.from_arrays(
+        [index.get_level_values(level) for level in range(index.nlevels - 1)]
+    )
+    codes, uniques = pd.factorize(instances, sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    keys = [key if isinstance(key, tuple) else (key,) for key in uniques]
+    return keys, [order[bounds[i] : bounds[i + 1]] for i in range(len(uniques))]
+
+
+def _time_level(index: pd.Index, rows: np.ndarray) -> pd.Index:
+    """Time index of one series (a single series keeps its index, ``freq`` included)."""
+    if not isinstance(index, pd.MultiIndex):
+        return index
+    return index[rows].get_level_values(-1)
+
+
+def check_time_index(
+    owner: str, name: str, index: pd.Index, keys: list[tuple], rows: list[np.ndarray]
+) -> None:
+    """Raise ``ValueError`` if a series' time points are duplicated or not sorted.
+
+    Two values at one time point, or rows out of time order, make every window cut
+    by position wrong; sktime refuses unsorted data, and duplicates are refused here.
+
+    Parameters
+    ----------
+    owner, name : str
+        Estimator and argument names for messages.
+    index : pd.Index
+        Row index of the data (a MultiIndex for panels).
+    keys, rows : list
+        Series of the data, from :func:`_instance_rows`.
+    """
+    for key, positions in zip(keys, rows, strict=True):
+        times = _time_level(index, positions)
+        if times.has_duplicates:
+            labels = ", ".join(str(t) for t in times[times.duplicated()].unique()[:5])
+            raise ValueError(
+                f"{owner}: {name}{_series_label(key)} has duplicate time points "
+                f"({labels}); keep one row per time point (e.g. aggregate with "
+                "groupby(level=-1).mean())"
+            )
+        if not times.is_monotonic_increasing:
+            raise ValueError(
+                f"{owner}: the time index of {name}{_series_label(key)} is not sorted; "
+                f"sort it first ({name}.sort_index())"
+            )
+
+
+def time_frequency(
+    data: pd.Series | pd.DataFrame, owner: str = "", name: str = "y"
+) -> pd.DateOffset | None:
+    """The frequency of the time index of every series of ``data``.
+
+    Parameters
+    ----------
+    data : pd.Series or pd.DataFrame
+        One series or a panel (row MultiIndex, last level time).
+    owner, name : str
+        Estimator and argument names for messages.
+
+    Returns
+    -------
+    pd.DateOffset or None
+        The ``freq`` of a ``PeriodIndex`` or ``DatetimeIndex``, inferred from the
+        time points where the index does not carry it (a panel's series of unequal
+        length lose it); None for integer indices.
+
+    Raises
+    ------
+    ValueError
+        If a ``DatetimeIndex`` series of three or more points has irregular time
+        points, or the series of a panel have different frequencies.
+    """
+    index = as_frame(data).index
+    keys, rows = _instance_rows(index)
+    frequencies = {}
+    for key, positions in zip(keys, rows, strict=True):
+        times = _time_level(index, positions)
+        if not isinstance(times, pd.DatetimeIndex | pd.PeriodIndex):
+            return None
+        freq = times.freq
+        if freq is None and len(times) >= 3:
+            freq = pd.infer_freq(times)
+            if freq is None:
+                raise ValueError(
+                    f"{owner}: the time points of {name}{_series_label(key)} are not "
+                    "regular, so no frequency places the forecast; make them regular "
+                    f"with missing steps as NaN (e.g. {name}.asfreq('D') for daily data)"
+                )
+        if freq is not None:
+            frequencies[key] = pd.tseries.frequencies.to_offset(freq)
+    if len(set(frequencies.values())) > 1:
+        listed = ", ".join(
+            f"{key[0] if len(key) == 1 else key!r}: {freq.freqstr}"
+            for key, freq in list(frequencies.items())[:5]
+        )
+        raise ValueError(
+            f"{owner}: the series of {name} have different frequencies ({listed}); "
+            "one model needs one frequency"
+        )
+    return next(iter(frequencies.values()), None)
 
 
 def check_columns(
@@ -132,10 +292,7 @@ def check_every_column_observed(
         empty = np.isnan(piece.values).all(axis=0)
         if empty.any():
             names = ", ".join(repr(c) for c in columns[empty])
-            series = ""
-            if piece.key != ():
-                key = piece.key if len(piece.key) > 1 else piece.key[0]
-                series = f" of series {key!r}"
+            series = _series_label(piece.key)
             raise ValueError(
                 f"{owner}: column(s) {names}{series} have no observed value; there is "
                 "nothing to learn or fill them from"
@@ -157,27 +314,11 @@ def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
     """
     frame = as_frame(data)
     values = frame.to_numpy(np.float64, na_value=np.nan)
-    if not isinstance(frame.index, pd.MultiIndex):
-        return [SeriesPiece((), frame.index, values, np.arange(len(frame)))]
-    levels = list(range(frame.index.nlevels - 1))
-    instance_codes = pd.MultiIndex.from_arrays(
-        [frame.index.get_level_values(level) for level in levels]
-    )
-    codes, keys = pd.factorize(instance_codes, sort=False)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
-    pieces = []
-    for number, key in enumerate(keys):
-        rows = order[bounds[number] : bounds[number + 1]]
-        pieces.append(
-            SeriesPiece(
-                key if isinstance(key, tuple) else (key,),
-                frame.index[rows].get_level_values(-1),
-                values[rows],
-                rows,
-            )
-        )
-    return pieces
+    keys, rows = _instance_rows(frame.index)
+    return [
+        SeriesPiece(key, _time_level(frame.index, r), values[r], r)
+        for key, r in zip(keys, rows, strict=True)
+    ]
 
 
 def join_series(

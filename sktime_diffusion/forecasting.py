@@ -21,11 +21,13 @@ from ._diffusion import (
 from ._sample_cache import new_sampling_state, remembered
 from ._windows import (
     SeriesPiece,
+    check_columns,
     check_frame,
     scale_floor,
     seasonal_period,
     sliding_windows,
     split_series,
+    time_frequency,
     window_scaling,
 )
 from .engine import Condition, DiffusionModel, MaskStrategy, WindowData
@@ -225,7 +227,9 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         else:
             self.model_ = self._train_from_scratch(y, X, fh)
         owner = type(self).__name__
-        self._history_y = check_frame(y, owner, "y").copy()
+        self._history_y = check_frame(
+            y, owner, "y", require_observed=True, regular=True
+        ).copy()
         self._history_X = None if X is None else _frame(X).reindex(_frame(y).index)
         self._sampling_state_ = new_sampling_state()
         return self
@@ -271,13 +275,20 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"{owner} was trained with {model.n_side} exogenous column(s), "
                 f"got X with {n_x}"
             )
+        # an update extends the history, so it needs the history's columns
+        for name, data, history in (
+            ("y", y, getattr(self, "_history_y", None)),
+            ("X", X, getattr(self, "_history_X", None)),
+        ):
+            if data is not None and history is not None:
+                check_columns(owner, history.columns, _frame(data), name)
 
     def _train_from_scratch(self, y, X, fh) -> DiffusionModel:
         """Choose the window and the scaling of ``X``, then train a new model."""
         self._check_parameters()
         owner = type(self).__name__
         self.seed_ = seed_from(self.random_state)
-        frame = check_frame(y, owner, "y")
+        frame = check_frame(y, owner, "y", require_observed=True, regular=True)
         pieces = split_series(frame)
         if X is not None:
             x_values = check_frame(X, owner, "X").reindex(frame.index)
@@ -336,7 +347,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             None when no series has a whole window.
         """
         owner = type(self).__name__
-        frame = check_frame(y, owner, "y")
+        frame = check_frame(y, owner, "y", require_observed=True, regular=True)
         pieces = split_series(frame)
         x_pieces = None
         if X is not None:
@@ -440,12 +451,13 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             paths.values.setflags(write=False)  # shared by the calls that reuse it
             return paths
 
-        fh_index = fh.to_absolute_index(self.cutoff)
+        fh_index = _with_frequency(fh, self._history_y).to_absolute_index(self.cutoff)
         return remembered(self, (fh_index, X), draw, lambda paths: paths.values.nbytes)
 
     def _paths(self, fh: ForecastingHorizon, X) -> SamplePaths:
         """Draw ``n_samples`` paths per series for the time points of ``fh``."""
         owner = type(self).__name__
+        fh = _with_frequency(fh, self._history_y)
         fh_index = fh.to_absolute_index(self.cutoff)
         pieces = split_series(self._history_y)
         # steps ahead of each series' own last time point (series may end earlier)
@@ -546,6 +558,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             raise ValueError(
                 f"{owner} was fitted with exogenous X; pass the future X to predict"
             )
+        check_columns(owner, self._history_X.columns, _frame(X))
         past_pieces = _by_instance(split_series(self._history_X))
         future_pieces = _by_instance(split_series(X))
         keys = [piece.key for piece in pieces]
@@ -603,6 +616,20 @@ def _frame(data) -> pd.DataFrame:
     return data.to_frame() if isinstance(data, pd.Series) else data
 
 
+def _with_frequency(fh: ForecastingHorizon, history: pd.DataFrame) -> ForecastingHorizon:
+    """``fh`` with the history's frequency where sktime's cutoff has none.
+
+    sktime's cutoff of a panel whose series end at different times carries no
+    ``freq``, and a relative ``fh`` cannot be placed in time without one.
+    """
+    if fh.freq is not None:
+        return fh
+    freq = time_frequency(history)
+    if freq is None:
+        return fh
+    return ForecastingHorizon(fh.to_pandas(), is_relative=fh.is_relative, freq=freq)
+
+
 def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     combined = pd.concat([old, _frame(new)])
     combined = combined[~combined.index.duplicated(keep="last")]
@@ -635,9 +662,16 @@ def _check_lengths(
 
 
 def _steps_after(series_index: pd.Index, targets: pd.Index, freq) -> np.ndarray:
-    """Steps from the last time point of a series to each target time point."""
+    """Steps from the last time point of a series to each target time point.
+
+    Time-zone aware stamps count in wall time (as sktime's period arithmetic does,
+    without its warning that the zone is dropped).
+    """
+    last = series_index[-1:]
+    if getattr(targets, "tz", None) is not None:
+        targets, last = targets.tz_localize(None), last.tz_localize(None)
     absolute = ForecastingHorizon(targets, is_relative=False, freq=freq)
-    return np.asarray(absolute.to_relative(series_index[-1:]), dtype=np.int64)
+    return np.asarray(absolute.to_relative(last), dtype=np.int64)
 
 
 def _last_steps(values: np.ndarray, n: int) -> np.ndarray:

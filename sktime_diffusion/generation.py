@@ -153,7 +153,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         owner = type(self).__name__
         self._check_window_length()
         frame, self.input_kind_ = _as_panel_frame(X, owner)
-        frame = check_frame(frame, owner, "X")
+        frame = check_frame(frame, owner, "X", require_observed=True)
         pieces = split_series(frame)
         shortest = min(len(piece.values) for piece in pieces)
         self.window_length_ = self._choose_window(pieces, shortest)
@@ -258,7 +258,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
                 f"{owner}: context must be a pd.Series, pd.DataFrame or 2D array, "
                 f"got {type(context).__name__}"
             )
-        frame = check_frame(context, owner, "context")
+        # the context's rows are the first steps of every sample, whatever its index
+        frame = check_frame(context, owner, "context", check_index=False)
         if not (isinstance(context, pd.Series) and n_features == 1):
             check_columns(owner, self.columns_, frame, "a context")
         return frame.to_numpy(np.float64, na_value=np.nan).T

@@ -237,7 +237,7 @@ def test_data_shorter_than_a_window_is_refused():
         (np.zeros((5, 4)), ValueError, "n_instances, n_features"),
         ([1.0, 2.0, 3.0], TypeError, "must be a pd.Series"),
         (pd.DataFrame({"a": [1.0, np.inf] * 20}), ValueError, "inf"),
-        (pd.DataFrame({"a": ["x"] * 40}), ValueError, "numeric"),
+        (pd.DataFrame({"a": ["x"] * 40}), TypeError, "numeric"),
     ],
 )
 def test_bad_training_data_is_refused(data, error, message):
