@@ -127,20 +127,13 @@ def check_frame(
         columns = ", ".join(str(c) for c in frame.columns[np.isnan(values).any(axis=0)])
         raise ValueError(f"{owner} got NaN in {name}, column(s): {columns}")
     if check_index or regular or require_observed:
-        keys, rows = _instance_rows(frame.index)
+        series = _group_series(frame.index)
         if check_index:
-            check_time_index(owner, name, frame.index, keys, rows)
+            check_time_index(owner, name, series)
         if regular:
-            time_frequency(frame, owner, name)
+            _regular_frequency(owner, name, series)
         if require_observed:
-            check_every_column_observed(
-                owner,
-                [
-                    SeriesPiece(key, _time_level(frame.index, r), values[r], r)
-                    for key, r in zip(keys, rows, strict=True)
-                ],
-                frame.columns,
-            )
+            _check_observed(owner, series, values, frame.columns)
     return frame
 
 
@@ -151,43 +144,80 @@ def _series_label(key: tuple) -> str:
     return f" of series {key if len(key) > 1 else key[0]!r}"
 
 
-def _instance_rows(index: pd.Index) -> tuple[list[tuple], list[np.ndarray]]:
-    """Instance keys and row positions of each series, in order of first appearance.
+@dataclass
+class _SeriesRows:
+    """Where the series of a (panel) index lie, for checks without a loop per series.
 
-    Parameters
+    Attributes
     ----------
-    index : pd.Index
-        A row MultiIndex means a panel: all levels but the last name the instance.
-
-    Returns
-    -------
     keys : list of tuple
-        ``[()]`` for a single series.
-    rows : list of np.ndarray of int
-        Positions of each series' rows, in the order they appear.
+        Instance keys in order of first appearance (``[()]`` for a single series).
+    order : np.ndarray of int
+        Row positions, series after series, each series in its row order.
+    bounds : np.ndarray of int
+        Series ``i`` is ``order[bounds[i]:bounds[i + 1]]``.
+    times : pd.Index
+        The time points of the rows in ``order``.
     """
+
+    keys: list[tuple]
+    order: np.ndarray
+    bounds: np.ndarray
+    times: pd.Index
+
+    @property
+    def rows(self) -> list[np.ndarray]:
+        """Row positions of each series."""
+        return [
+            self.order[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)
+        ]
+
+    def series_times(self, number: int) -> pd.Index:
+        """Time index of series ``number`` (a single series keeps its ``freq``)."""
+        return self.times[self.bounds[number] : self.bounds[number + 1]]
+
+    def number_at(self, position: np.ndarray | int) -> np.ndarray | int:
+        """Number of the series holding ``position`` (a position in ``order``)."""
+        return np.searchsorted(self.bounds, position, side="right") - 1
+
+    def next_in_same_series(self) -> np.ndarray:
+        """Bool of shape (n_rows - 1,): entries ``j`` and ``j + 1`` share a series."""
+        same = np.ones(max(len(self.order) - 1, 0), dtype=bool)
+        same[self.bounds[1:-1] - 1] = False
+        return same
+
+
+def _group_series(index: pd.Index) -> _SeriesRows:
+    """The series of ``index``: all levels of a row MultiIndex but the last name one."""
     if not isinstance(index, pd.MultiIndex):
-        return [()], [np.arange(len(index))]
-    instances = pd.MultiIndex.from_arrays(
-        [index.get_level_values(level) for level in range(index.nlevels - 1)]
-    )
-    codes, uniques = pd.factorize(instances, sort=False)
+        return _SeriesRows([()], np.arange(len(index)), np.array([0, len(index)]), index)
+    # the instance levels' integer codes name a series; numbered by first appearance
+    level_codes = [np.asarray(c, dtype=np.int64) for c in index.codes[:-1]]
+    sizes = [len(level) + 1 for level in index.levels[:-1]]  # + 1: code -1 is NaN
+    combined = np.ravel_multi_index([c + 1 for c in level_codes], sizes)
+    codes, uniques = pd.factorize(combined, sort=False)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    keys = [key if isinstance(key, tuple) else (key,) for key in uniques]
-    return keys, [order[bounds[i] : bounds[i + 1]] for i in range(len(uniques))]
+    instances = index.droplevel(-1)[order[bounds[:-1]]].tolist()
+    keys = [key if isinstance(key, tuple) else (key,) for key in instances]
+    return _SeriesRows(keys, order, bounds, index.get_level_values(-1)[order])
 
 
-def _time_level(index: pd.Index, rows: np.ndarray) -> pd.Index:
-    """Time index of one series (a single series keeps its index, ``freq`` included)."""
-    if not isinstance(index, pd.MultiIndex):
-        return index
-    return index[rows].get_level_values(-1)
+def _wall_time(times: pd.Index) -> pd.Index:
+    """Time-zone aware stamps as their local wall time (steps as a calendar counts)."""
+    return times.tz_localize(None) if getattr(times, "tz", None) is not None else times
 
 
-def check_time_index(
-    owner: str, name: str, index: pd.Index, keys: list[tuple], rows: list[np.ndarray]
-) -> None:
+def _comparable(times: pd.Index) -> np.ndarray | None:
+    """Time points as numbers that order as they do (None for other index types)."""
+    if isinstance(times, pd.DatetimeIndex | pd.PeriodIndex):
+        return _wall_time(times).asi8
+    if pd.api.types.is_numeric_dtype(times.dtype):
+        return times.to_numpy(np.float64)
+    return None
+
+
+def check_time_index(owner: str, name: str, series: _SeriesRows) -> None:
     """Raise ``ValueError`` if a series' time points are duplicated or not sorted.
 
     Two values at one time point, or rows out of time order, make every window cut
@@ -197,25 +227,35 @@ def check_time_index(
     ----------
     owner, name : str
         Estimator and argument names for messages.
-    index : pd.Index
-        Row index of the data (a MultiIndex for panels).
-    keys, rows : list
-        Series of the data, from :func:`_instance_rows`.
+    series : _SeriesRows
+        The series of the data (:func:`_group_series`).
     """
-    for key, positions in zip(keys, rows, strict=True):
-        times = _time_level(index, positions)
-        if times.has_duplicates:
-            labels = ", ".join(str(t) for t in times[times.duplicated()].unique()[:5])
-            raise ValueError(
-                f"{owner}: {name}{_series_label(key)} has duplicate time points "
-                f"({labels}); keep one row per time point (e.g. aggregate with "
-                "groupby(level=-1).mean())"
-            )
-        if not times.is_monotonic_increasing:
-            raise ValueError(
-                f"{owner}: the time index of {name}{_series_label(key)} is not sorted; "
-                f"sort it first ({name}.sort_index())"
-            )
+    numbers = _comparable(series.times)
+    if numbers is None:  # an index pandas cannot order numerically: check each series
+        problems = [
+            (i, times.has_duplicates, not times.is_monotonic_increasing)
+            for i, times in ((i, series.series_times(i)) for i in range(len(series.keys)))
+        ]
+        duplicated = [i for i, dup, _ in problems if dup]
+        unsorted = [i for i, _, bad in problems if bad]
+    else:
+        step = np.diff(numbers)
+        within = series.next_in_same_series()
+        duplicated = series.number_at(np.flatnonzero(within & (step == 0))).tolist()
+        unsorted = series.number_at(np.flatnonzero(within & (step < 0))).tolist()
+    if duplicated:
+        times = series.series_times(duplicated[0])
+        labels = ", ".join(str(t) for t in times[times.duplicated()].unique()[:5])
+        raise ValueError(
+            f"{owner}: {name}{_series_label(series.keys[duplicated[0]])} has duplicate "
+            f"time points ({labels}); keep one row per time point (e.g. aggregate with "
+            "groupby(level=-1).mean())"
+        )
+    if unsorted:
+        raise ValueError(
+            f"{owner}: the time index of {name}{_series_label(series.keys[unsorted[0]])} "
+            f"is not sorted; sort it first ({name}.sort_index())"
+        )
 
 
 def time_frequency(
@@ -226,7 +266,7 @@ def time_frequency(
     Parameters
     ----------
     data : pd.Series or pd.DataFrame
-        One series or a panel (row MultiIndex, last level time).
+        One series or a panel (row MultiIndex, last level time), sorted in time.
     owner, name : str
         Estimator and argument names for messages.
 
@@ -234,43 +274,86 @@ def time_frequency(
     -------
     pd.DateOffset or None
         The ``freq`` of a ``PeriodIndex`` or ``DatetimeIndex``, inferred from the
-        time points where the index does not carry it (a panel's series of unequal
-        length lose it); None for integer indices.
+        longest series where the index does not carry it (a panel's time level never
+        does); None for integer indices and series too short to tell.
 
     Raises
     ------
     ValueError
-        If a ``DatetimeIndex`` series of three or more points has irregular time
-        points, or the series of a panel have different frequencies.
+        If a ``DatetimeIndex`` series is not regular at that frequency (irregular
+        or missing time points, another frequency, another phase).
     """
-    index = as_frame(data).index
-    keys, rows = _instance_rows(index)
-    frequencies = {}
-    for key, positions in zip(keys, rows, strict=True):
-        times = _time_level(index, positions)
-        if not isinstance(times, pd.DatetimeIndex | pd.PeriodIndex):
-            return None
-        freq = times.freq
-        if freq is None and len(times) >= 3:
-            freq = pd.infer_freq(times)
-            if freq is None:
-                raise ValueError(
-                    f"{owner}: the time points of {name}{_series_label(key)} are not "
-                    "regular, so no frequency places the forecast; make them regular "
-                    f"with missing steps as NaN (e.g. {name}.asfreq('D') for daily data)"
-                )
-        if freq is not None:
-            frequencies[key] = pd.tseries.frequencies.to_offset(freq)
-    if len(set(frequencies.values())) > 1:
-        listed = ", ".join(
-            f"{key[0] if len(key) == 1 else key!r}: {freq.freqstr}"
-            for key, freq in list(frequencies.items())[:5]
+    return _regular_frequency(owner, name, _group_series(as_frame(data).index))
+
+
+def _regular_frequency(owner: str, name: str, series: _SeriesRows) -> pd.DateOffset | None:
+    times = series.times
+    if isinstance(times, pd.PeriodIndex):
+        return times.freq
+    if not isinstance(times, pd.DatetimeIndex):
+        return None
+    if len(series.keys) == 1 and times.freq is not None:
+        return times.freq
+    lengths = np.diff(series.bounds)
+    longest = int(np.argmax(lengths))
+    if lengths[longest] < 3:
+        return None
+    inferred = pd.infer_freq(_wall_time(series.series_times(longest)))
+    if inferred is not None:
+        offset = pd.tseries.frequencies.to_offset(inferred)
+        off_grid = _off_grid(series, offset)
+        if not off_grid.any():
+            return offset
+        bad, detail = (
+            int(series.number_at(np.flatnonzero(off_grid)[0])),
+            (f" at the frequency {offset.freqstr} of the longest series"),
         )
-        raise ValueError(
-            f"{owner}: the series of {name} have different frequencies ({listed}); "
-            "one model needs one frequency"
+    else:
+        bad, detail = longest, ""
+    raise ValueError(
+        f"{owner}: the time points of {name}{_series_label(series.keys[bad])} are not "
+        f"regular{detail}, so no frequency places the forecast; make them regular "
+        f"with missing steps as NaN (e.g. {name}.asfreq('D') for daily data)"
+    )
+
+
+def _off_grid(series: _SeriesRows, offset: pd.DateOffset) -> np.ndarray:
+    """Bool per row (in ``order``): not one ``offset`` step after the previous row.
+
+    All series lie on one grid, as one ``fh`` places the forecast of each: fixed
+    steps (days, hours, ...) count from the earliest time point, calendar steps
+    (months, business days, ...) lie on the calendar's anchors.
+    """
+    times = _wall_time(series.times)
+    if isinstance(offset, pd.offsets.Tick):
+        numbers = times.asi8
+        elapsed = numbers - numbers.min()
+        step = pd.Timedelta(offset).value
+        on_grid = elapsed % step == 0
+        position = np.where(on_grid, elapsed // step, -1)
+    else:
+        grid = pd.date_range(times.min(), times.max(), freq=offset)
+        position = grid.get_indexer(times)
+        on_grid = position >= 0
+    consecutive = np.ones(len(times), dtype=bool)
+    consecutive[1:] = ~series.next_in_same_series() | (np.diff(position) == 1)
+    return ~on_grid | ~consecutive
+
+
+def _check_observed(
+    owner: str, series: _SeriesRows, values: np.ndarray, columns: pd.Index
+) -> None:
+    """Raise ``ValueError`` naming a column (and series) without an observed value."""
+    observed = ~np.isnan(values[series.order])
+    any_observed = np.logical_or.reduceat(observed, series.bounds[:-1], axis=0)
+    empty = np.flatnonzero(~any_observed.all(axis=1))
+    if len(empty):
+        number = int(empty[0])
+        rows = series.rows[number]
+        piece = SeriesPiece(
+            series.keys[number], series.series_times(number), values[rows], rows
         )
-    return next(iter(frequencies.values()), None)
+        check_every_column_observed(owner, [piece], columns)
 
 
 def check_columns(
@@ -314,10 +397,10 @@ def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
     """
     frame = as_frame(data)
     values = frame.to_numpy(np.float64, na_value=np.nan)
-    keys, rows = _instance_rows(frame.index)
+    series = _group_series(frame.index)
     return [
-        SeriesPiece(key, _time_level(frame.index, r), values[r], r)
-        for key, r in zip(keys, rows, strict=True)
+        SeriesPiece(key, series.series_times(number), values[rows], rows)
+        for number, (key, rows) in enumerate(zip(series.keys, series.rows, strict=True))
     ]
 
 

@@ -9,6 +9,7 @@ from sktime_diffusion._windows import (
     scale_floor,
     sliding_windows,
     split_series,
+    time_frequency,
     window_scaling,
 )
 from sktime_diffusion.samples import SamplePaths, empirical_quantile_positions
@@ -80,6 +81,65 @@ def test_check_frame_names_bad_columns():
         check_frame(pd.DataFrame({"a": [1.0, 2.0], "b": [np.inf, 1.0]}), "Test")
     with pytest.raises(ValueError, match="NaN"):
         check_frame(pd.DataFrame({"a": [1.0, np.nan]}), "Test", allow_missing=False)
+
+
+def _panel_of(indices: dict) -> pd.DataFrame:
+    return pd.concat(
+        {
+            key: pd.DataFrame({"v": np.arange(len(i), dtype=float)}, index=i)
+            for key, i in indices.items()
+        }
+    )
+
+
+def test_a_panels_frequency_is_found_for_series_of_unequal_length():
+    daily = _panel_of(
+        {
+            "a": pd.date_range("2020-01-01", periods=10),
+            "b": pd.date_range("2020-01-04", periods=4),
+        }
+    )
+    assert time_frequency(daily) == pd.offsets.Day()
+    monthly = _panel_of(
+        {
+            "a": pd.date_range("2020-01", periods=10, freq="MS"),
+            "b": pd.date_range("2020-03", periods=4, freq="MS"),
+        }
+    )
+    assert time_frequency(monthly) == pd.offsets.MonthBegin()
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pd.date_range("2020-01-03 12:00", periods=4, freq="D"),  # another phase
+        pd.date_range("2020-01-03", periods=4, freq="h"),  # another frequency
+        pd.DatetimeIndex(["2020-01-03", "2020-01-04", "2020-01-07"]),  # missing steps
+    ],
+)
+def test_a_series_off_the_panels_frequency_is_named(other):
+    panel = _panel_of({"a": pd.date_range("2020-01-01", periods=10), "b": other})
+    with pytest.raises(ValueError, match="series 'b' are not regular at the frequency D"):
+        check_frame(panel, "Test", regular=True)
+
+
+def test_time_zone_aware_steps_count_in_wall_time_across_daylight_saving():
+    stamps = pd.date_range("2021-03-20", periods=20, freq="D", tz="Europe/Berlin")
+    assert time_frequency(pd.Series(1.0, stamps)) == pd.offsets.Day()
+    panel = _panel_of({"a": stamps, "b": stamps[:12]})
+    assert time_frequency(panel) == pd.offsets.Day()
+
+
+def test_checks_of_a_panel_of_1000_series_take_a_fraction_of_a_second():
+    import time
+
+    index = pd.MultiIndex.from_product(
+        [[f"s{i}" for i in range(1000)], pd.date_range("2020", periods=100, freq="D")]
+    )
+    panel = pd.DataFrame({"v": np.ones(len(index))}, index=index)
+    start = time.perf_counter()
+    check_frame(panel, "Test", require_observed=True, regular=True)
+    assert time.perf_counter() - start < 0.5  # about 0.06 s on one core
 
 
 def test_empirical_positions_are_skpros_rule():
