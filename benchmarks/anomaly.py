@@ -51,9 +51,9 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
-from sktime_diffusion._windows import default_window_length
 from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
 from sktime_diffusion.detection import (
+    default_detector_window,
     default_score_smoothing,
     pool_scores,
     smooth_scores,
@@ -117,7 +117,8 @@ def detector_window(series: pd.Series, n_train: int, params: dict | None) -> int
     if (params or {}).get("window_length") is not None:
         return int(params["window_length"])
     train, _ = detector_view(series, n_train)
-    return default_window_length(train.index, len(train))
+    fraction = DiffusionAnomalyDetector(**(params or {})).threshold_fraction
+    return default_detector_window(train.index, len(train), fraction)
 
 
 def ar_residual_z(values: np.ndarray, n_train: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
@@ -21,9 +22,11 @@ from ._diffusion import (
 )
 from ._windows import (
     check_columns,
+    check_every_column_observed,
     check_frame,
     default_window_length,
     series_scaling,
+    split_series,
     tiling_starts,
     training_windows,
 )
@@ -31,8 +34,10 @@ from .engine import MaskStrategy, grating_hidden
 
 __all__ = [
     "DiffusionAnomalyDetector",
+    "default_detector_window",
     "default_score_smoothing",
     "flagged_segments",
+    "held_out_points",
     "pool_scores",
     "smooth_scores",
 ]
@@ -76,21 +81,32 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     spike standing out. ``score_smoothing=1`` gives the raw point scores;
     ``docs/benchmarks.md`` compares the poolings on NAB.
 
-    **The threshold.** ``contamination`` is the expected share of anomalous points:
-    after training, the ``fit`` data is scored and ``threshold_`` is set to the
-    ``1 - contamination`` quantile of those scores (as scikit-learn's
-    ``IsolationForest`` does). ``transform`` and ``predict`` flag the points scoring
-    above ``threshold_``; the raw scores are always available from
-    ``transform_scores``, so users can set their own threshold.
+    **The threshold.** ``contamination`` is the share of points to flag: by default
+    (``threshold_fraction=0``) ``fit`` scores its own data after training and sets
+    ``threshold_`` to the ``1 - contamination`` quantile of those scores (as
+    scikit-learn's ``IsolationForest`` does). A model reconstructs the windows it
+    trained on better than new ones, so on new normal data this threshold can flag
+    several times ``contamination``. ``threshold_fraction > 0`` holds out the end of the
+    ``fit`` data instead (that share of its time points, at least one window): the
+    model trains on the rest and ``threshold_`` is the quantile of the held-out end's
+    scores. That end is short, though, and its pooled scores hold few independent
+    values, so on short or changing series it can flag far more than the in-sample
+    threshold; ``docs/benchmarks.md`` measures both on held-out normal data.
+    ``transform`` and ``predict`` flag the points scoring above ``threshold_``; the
+    raw scores are always available from ``transform_scores``, so users can set their
+    own threshold.
 
     Parameters
     ----------
     window_length : int or None, default=None
-        Steps per window. None: two seasonal periods of the index frequency within
-        [16, 96] (48 for hourly data; a day is the period of data taken every few
-        minutes or seconds, so 96 for them), or 32 when the index says nothing of a
-        period, and never longer than the ``fit`` series. Series given to ``predict``
-        and the other methods need at least this many time points.
+        Steps per window. None (:func:`default_detector_window`): two seasonal periods
+        of the index frequency within [16, 96] (48 for hourly data; a day is the period
+        of data taken every few minutes or seconds, so 96 for them), or 32 when the
+        index says nothing of a period, and never longer than the ``fit`` series (half
+        of it with ``threshold_fraction > 0``). A window of a week on 30-minute data
+        was measured and is not the default (``docs/benchmarks.md``).
+        Series given to ``predict`` and the other methods need at least this many
+        time points.
     grating_slices : tuple of int, default=(2, 8)
         Numbers of equal slices a window is cut into, each >= 2. For each number, two
         complementary masks hide the even and the odd slices, so every point is hidden
@@ -98,8 +114,14 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     n_samples : int, default=10
         Reconstructions drawn per mask.
     contamination : float, default=0.01
-        Expected share of anomalous points in the ``fit`` data, in (0, 0.5); sets
-        ``threshold_``.
+        Share of points flagged, in (0, 0.5): ``threshold_`` is the
+        ``1 - contamination`` quantile of the scores that set it (see
+        ``threshold_fraction``).
+    threshold_fraction : float, default=0
+        Share of the ``fit`` data's time points, at its end, held out from training to
+        set ``threshold_`` from their scores (at least ``window_length_`` points, and
+        the rest must hold a window too), in [0, 0.5]. 0 trains on all the ``fit`` data
+        and sets ``threshold_`` from the scores of that same data.
     score_smoothing : int or None, default=None
         Steps of the two-scale pooling of the point scores (:func:`pool_scores`); 1
         keeps the raw point scores, None means ``window_length_`` (the stretch the model
@@ -115,12 +137,17 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     columns_ : pd.Index
         Columns seen in ``fit``; the other methods need the same.
     scaling_ : WindowScaling
-        Mean and standard deviation per column of the ``fit`` data.
+        Mean and standard deviation per column of the part of the ``fit`` data the
+        model trains on.
     threshold_ : float
         Scores above it are flagged as anomalies.
-    fit_scores_ : np.ndarray
-        Scores of the (last at most 8,192 points of the) ``fit`` data that set
+    threshold_scores_ : np.ndarray
+        Scores of the (last at most 8,192 points of the) held-out end of the ``fit``
+        data (of the training data with ``threshold_fraction=0``) that set
         ``threshold_``.
+    n_held_out_ : int
+        Time points at the end of the ``fit`` data held out from training (0 with
+        ``threshold_fraction=0``).
     training_history_ : sktime_diffusion.engine.TrainingHistory
         Losses of training.
 
@@ -164,6 +191,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         grating_slices: tuple[int, ...] = (2, 8),
         n_samples: int = 10,
         contamination: float = 0.01,
+        threshold_fraction: float = 0.0,
         score_smoothing: int | None = None,
         network: Any = None,
         schedule: str = "cosine",
@@ -186,6 +214,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.grating_slices = grating_slices
         self.n_samples = n_samples
         self.contamination = contamination
+        self.threshold_fraction = threshold_fraction
         self.score_smoothing = score_smoothing
         self._set_engine_parameters(locals())
         super().__init__()
@@ -231,24 +260,40 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             lambda share: 0 < share < 0.5,
             "in (0, 0.5)",
         )
+        check_number(
+            owner,
+            "threshold_fraction",
+            self.threshold_fraction,
+            lambda share: 0 <= share <= 0.5,
+            "in [0, 0.5]",
+        )
 
     def _fit(self, X, y=None):
-        """Train the model on windows of ``X``, then set the threshold from its scores."""
+        """Train on ``X`` (but its held-out end), then set the threshold from scores."""
         self._check_parameters()
         owner = type(self).__name__
         frame = check_frame(X, owner, "X", require_observed=True)
+        fraction = float(self.threshold_fraction)
         self.window_length_ = (
             int(self.window_length)
             if self.window_length is not None
-            else default_window_length(frame.index, len(frame))
+            else default_detector_window(frame.index, len(frame), fraction)
         )
         self._check_long_enough(frame, "fit")
-        self.columns_ = frame.columns.copy()
+        self.n_held_out_ = held_out_points(len(frame), self.window_length_, fraction)
+        self._check_room_to_hold_out(len(frame))
         values = frame.to_numpy(np.float64, na_value=np.nan)
-        self.scaling_ = series_scaling(values)
+        n_training = len(values) - self.n_held_out_
+        training, held_out = values[:n_training], values[n_training:]
+        check_every_column_observed(
+            owner, split_series(frame.iloc[:n_training]), frame.columns
+        )
+        self.columns_ = frame.columns.copy()
+        self.scaling_ = series_scaling(training)
         self.seed_ = seed_from(self.random_state)
-        scaled = self.scaling_.apply_to_series(values)
-        windows = training_windows([scaled], self.window_length_)
+        windows = training_windows(
+            [self.scaling_.apply_to_series(training)], self.window_length_
+        )
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(
             random=0.2,
@@ -260,10 +305,27 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.training_history_ = self._train(
             self.model_, window_data(windows), masks, self.seed_
         )
-        self.fit_scores_ = self._scores(values[-_MAX_THRESHOLD_POINTS:])
-        finite = self.fit_scores_[np.isfinite(self.fit_scores_)]
+        scored = held_out if self.n_held_out_ else training
+        self.threshold_scores_ = self._scores(scored[-_MAX_THRESHOLD_POINTS:])
+        finite = self.threshold_scores_[np.isfinite(self.threshold_scores_)]
+        if len(finite) == 0:
+            raise ValueError(
+                f"{owner}: the held-out end of the fit data (last {self.n_held_out_} "
+                "time points) has no observed value to set threshold_ from"
+            )
         self.threshold_ = float(np.quantile(finite, 1 - float(self.contamination)))
         return self
+
+    def _check_room_to_hold_out(self, n_timepoints: int) -> None:
+        """The fit data must hold a training window besides its held-out end."""
+        if n_timepoints - self.n_held_out_ < self.window_length_:
+            raise ValueError(
+                f"{type(self).__name__} needs window_length={self.window_length_} time "
+                f"points to train on besides the {self.n_held_out_} held out to set "
+                f"threshold_ (threshold_fraction={self.threshold_fraction}), got "
+                f"{n_timepoints} in all; pass a longer series, a shorter window_length "
+                "or threshold_fraction=0"
+            )
 
     def _slice_counts(self) -> tuple[int, ...]:
         """Distinct slice counts, none above the window length."""
@@ -437,6 +499,55 @@ def flagged_segments(scores: np.ndarray, threshold: float) -> pd.Series:
         ],
         dtype=object,
     )
+
+
+def held_out_points(
+    n_timepoints: int, window_length: int, threshold_fraction: float
+) -> int:
+    """Time points at the end of the fit data held out to set the threshold.
+
+    Parameters
+    ----------
+    n_timepoints : int
+        Length of the fit data.
+    window_length : int
+    threshold_fraction : float
+        The detector's parameter, in [0, 0.5].
+
+    Returns
+    -------
+    int
+        0 when ``threshold_fraction`` is 0, else ``ceil(threshold_fraction *
+        n_timepoints)`` and at least ``window_length`` (one window to score).
+    """
+    if threshold_fraction == 0:
+        return 0
+    return max(math.ceil(threshold_fraction * n_timepoints), int(window_length))
+
+
+def default_detector_window(
+    index: pd.Index, n_timepoints: int, threshold_fraction: float
+) -> int:
+    """The detector's window when ``window_length=None``.
+
+    Parameters
+    ----------
+    index : pd.Index
+        Time index of the fit data.
+    n_timepoints : int
+        Length of the fit data.
+    threshold_fraction : float
+        The detector's parameter: the share of the fit data held out from training.
+
+    Returns
+    -------
+    int
+        :func:`~sktime_diffusion._windows.default_window_length`, at most half the fit
+        data when ``threshold_fraction > 0`` (so that training and the held-out end
+        each hold a window), at most all of it otherwise.
+    """
+    longest = n_timepoints if threshold_fraction == 0 else n_timepoints // 2
+    return default_window_length(index, longest)
 
 
 def default_score_smoothing(window_length: int) -> int:

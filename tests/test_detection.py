@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sktime.base import load
 from sktime.detection.compose import DetectorPipeline
@@ -12,7 +13,9 @@ from sktime.transformations.series.detrend import Detrender
 
 from sktime_diffusion import DiffusionAnomalyDetector, DilatedConvNetwork
 from sktime_diffusion.detection import (
+    default_detector_window,
     default_score_smoothing,
+    held_out_points,
     pool_scores,
     smooth_scores,
 )
@@ -92,12 +95,46 @@ def test_labels_and_points_agree_with_the_threshold(fitted):
     assert np.flatnonzero(labels.to_numpy().ravel()).tolist() == flagged.tolist()
 
 
-def test_threshold_flags_about_the_contamination_share_of_the_fit_data():
-    data = _seasonal(n=400)
-    detector = DiffusionAnomalyDetector(**{**TINY, "contamination": 0.1}).fit(data)
-    share = np.mean(detector.fit_scores_ > detector.threshold_)
-    assert 0.05 <= share <= 0.1
-    assert detector.threshold_ == pytest.approx(np.quantile(detector.fit_scores_, 0.9))
+def test_threshold_is_the_contamination_quantile_of_the_held_out_end():
+    data = _seasonal().iloc[:200]
+    detector = DiffusionAnomalyDetector(**{**TINY, "threshold_fraction": 0.25}).fit(data)
+    # the last quarter of the 200 fit points, scored as new data is
+    end_scores = detector.transform_scores(data.iloc[-50:])["scores"].to_numpy()
+    assert detector.threshold_ == pytest.approx(np.quantile(end_scores, 0.99))
+    assert detector.n_held_out_ == 50
+    np.testing.assert_array_equal(detector.threshold_scores_, end_scores)
+
+
+def test_the_model_never_trains_on_the_held_out_end():
+    data = _seasonal(n=200)
+    changed = data.copy()
+    changed.iloc[-50:] = changed.iloc[-50:] * 3 + 1  # the held-out end only
+    held_out = {**TINY, "threshold_fraction": 0.25}
+    first = DiffusionAnomalyDetector(**held_out).fit(data)
+    second = DiffusionAnomalyDetector(**held_out).fit(changed)
+    for name, weights in first.model_.state_dict().items():
+        assert torch.equal(weights, second.model_.state_dict()[name]), name
+    np.testing.assert_array_equal(first.scaling_.scale, second.scaling_.scale)
+    assert first.threshold_ != second.threshold_
+
+
+def test_in_sample_threshold_by_default():
+    data = _seasonal(n=200)
+    detector = DiffusionAnomalyDetector(**TINY).fit(data)
+    assert detector.n_held_out_ == 0
+    own_scores = detector.transform_scores(data)["scores"].to_numpy()
+    np.testing.assert_array_equal(detector.threshold_scores_, own_scores)
+    assert detector.threshold_ == pytest.approx(np.quantile(own_scores, 0.99))
+
+
+def test_threshold_does_not_depend_on_data_passed_to_transform(fitted):
+    detector, test = fitted
+    threshold = detector.threshold_
+    shifted = test + 5.0
+    for data in (test, shifted, test.iloc[:30]):
+        detector.transform(data)
+        detector.predict(data)
+        assert detector.threshold_ == threshold
 
 
 def test_anomaly_segments_are_runs_of_flagged_points(fitted):
@@ -202,6 +239,21 @@ def test_spike_level_shift_and_flat_line_score_above_the_normal_part():
     assert scores[300:324].mean() > 2 * normal.mean()
 
 
+# ---------------------------------------------------------------------- default window
+def test_default_window_leaves_room_for_training_and_the_held_out_end():
+    index = pd.RangeIndex(40)
+    assert default_detector_window(index, 40, 0.25) == 20  # half the fit data
+    assert default_detector_window(index, 40, 0) == 32  # the usual window
+    assert held_out_points(40, 20, 0.25) == 20  # at least one window
+    assert held_out_points(400, 20, 0.25) == 100
+    assert held_out_points(400, 20, 0) == 0
+    detector = DiffusionAnomalyDetector(
+        **{**TINY, "window_length": None, "threshold_fraction": 0.25}
+    )
+    detector.fit(_seasonal(n=40))
+    assert detector.window_length_ == 20 and detector.n_held_out_ == 20
+
+
 # ---------------------------------------------------------------------- bad input
 def test_series_shorter_than_a_window_is_refused(fitted):
     detector, test = fitted
@@ -243,12 +295,24 @@ def test_predict_before_fit_is_refused():
         ("n_samples", 1, "n_samples"),
         ("window_length", 1, "window_length"),
         ("score_smoothing", 0, "score_smoothing"),
+        ("threshold_fraction", -0.1, "threshold_fraction"),
+        ("threshold_fraction", 0.6, "threshold_fraction"),
+        ("threshold_fraction", True, "threshold_fraction"),
+        ("threshold_fraction", "0.25", "threshold_fraction"),
     ],
 )
 def test_bad_parameters_are_refused_at_fit(parameter, value, message):
     detector = DiffusionAnomalyDetector(**{**TINY, parameter: value})
     with pytest.raises(ValueError, match=message):
         detector.fit(_seasonal())
+
+
+def test_fit_data_without_room_for_a_held_out_end_is_refused():
+    data = _seasonal(n=20)  # a window of 12 to train on and 12 held out need 24
+    with pytest.raises(ValueError, match="window_length=12 time points to train on"):
+        DiffusionAnomalyDetector(**{**TINY, "threshold_fraction": 0.25}).fit(data)
+    detector = DiffusionAnomalyDetector(**TINY).fit(data)
+    assert detector.n_held_out_ == 0
 
 
 def test_column_without_observed_values_is_refused():
