@@ -120,7 +120,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         parameterisation: str = "x0",
         training_time_power: float = 1.0,
         sampler: str = "dpm_solver",
-        n_sampling_steps: int = 10,
+        n_sampling_steps: int | None = None,
         training_steps: int | None = None,
         max_time: float | None = None,
         batch_size: int = 64,

@@ -374,7 +374,12 @@ def _run_and_check(estimator: str, data):
 
 #: a case that works, works quietly: no warning from pandas (a dropped time zone) or
 #: numpy (NaN arithmetic), and a refused case raises before any
-QUIET = pytest.mark.filterwarnings("error::UserWarning", "error::RuntimeWarning")
+QUIET = pytest.mark.filterwarnings(
+    "error::UserWarning",
+    "error::RuntimeWarning",
+    # the tiny configurations sample with too few steps on purpose (speed)
+    r"ignore:sampler '.*' with \d+ sampling steps:UserWarning",
+)
 
 
 @QUIET

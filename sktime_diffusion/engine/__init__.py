@@ -13,11 +13,11 @@
 
 from .device import resolve_device, sampling_device
 from .gaussian import GaussianDenoiser, conditional_gaussian
-from .generate import check_sampler, chunk_size, generate
+from .generate import chunk_size, generate
 from .masks import MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .networks import NETWORKS, build_network
-from .samplers import SAMPLERS
+from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_steps
 from .schedules import SCHEDULES, NoiseSchedule, make_schedule
 from .training import TrainingConfig, TrainingHistory, WindowData, train_model
 
@@ -31,6 +31,7 @@ __all__ = [
     "NoiseSchedule",
     "PARAMETERISATIONS",
     "SAMPLERS",
+    "SamplerSpec",
     "SCHEDULES",
     "TrainingConfig",
     "TrainingHistory",
@@ -42,6 +43,7 @@ __all__ = [
     "generate",
     "grating_hidden",
     "make_schedule",
+    "resolve_sampling_steps",
     "resolve_device",
     "sampling_device",
     "train_model",

@@ -14,12 +14,16 @@ entries the conditional Gaussian given the given entries (DESIGN.md).
 
 from __future__ import annotations
 
+from typing import Any
+from unittest import mock
+
 import torch
 from torch import Tensor
 
+from . import samplers
 from .schedules import NoiseSchedule
 
-__all__ = ["GaussianDenoiser", "conditional_gaussian"]
+__all__ = ["GaussianDenoiser", "conditional_gaussian", "exact_sample_moments"]
 
 
 class GaussianDenoiser:
@@ -109,3 +113,99 @@ def conditional_gaussian(
     cond_mean = mean[target] + gain @ (given_values[given] - mean[given])
     cond_cov = covariance[target][:, target] - gain @ s_tg.T
     return cond_mean, cond_cov
+
+
+def exact_sample_moments(
+    sampler: str,
+    schedule: NoiseSchedule,
+    mean: Tensor,
+    covariance: Tensor,
+    times: Tensor,
+    given: Tensor | None = None,
+    given_values: Tensor | None = None,
+    **options: Any,
+) -> tuple[Tensor, Tensor]:
+    """Exact mean and covariance of a sampler's output with the exact denoiser.
+
+    With :class:`GaussianDenoiser` every sampler is an affine map of its starting noise
+    and of the standard normal noise it draws at each step, so its output is Gaussian
+    and these moments follow from one run on unit vectors: one row with no noise at all
+    (the mean), and one row per unit vector of the starting noise and of every draw
+    (the columns of the map). The draws are intercepted by replacing the samplers'
+    noise helper for the duration of the call (not thread-safe: a checking tool).
+
+    Parameters
+    ----------
+    sampler : str
+        A name in :data:`~sktime_diffusion.engine.samplers.SAMPLERS`.
+    schedule : NoiseSchedule
+    mean : torch.Tensor of shape (n_features, length)
+    covariance : torch.Tensor of shape (n_features * length, n_features * length)
+    times : torch.Tensor of shape (n_steps + 1,)
+        The sampler's grid; the starting noise has standard deviation
+        ``sigma(times[0])`` as in :func:`~sktime_diffusion.engine.generate`.
+    given : torch.Tensor of shape (n_features, length), bool, or None
+    given_values : torch.Tensor of shape (n_features, length) or None
+    **options
+        Passed to the sampler.
+
+    Returns
+    -------
+    mean, covariance : torch.Tensor of shapes (dim,) and (dim, dim), float64
+        Over the flattened window, ``dim = n_features * length``; given entries are
+        returned as the sampler leaves them (compare the other entries).
+    """
+    n_features, length = mean.shape
+    dim = n_features * length
+    function = samplers.SAMPLERS[sampler].function
+    sigma_start = float(schedule.sigma(times[:1])[0])
+
+    def run(start: Tensor, noise_for_draw) -> Tensor:
+        rows = start.shape[0]
+        shape = (rows, n_features, length)
+        mask = None if given is None else given.reshape(1, n_features, length)
+        values = None if given_values is None else given_values.reshape(mask.shape)
+        denoiser = GaussianDenoiser(
+            mean,
+            covariance,
+            schedule,
+            given_values=None if values is None else values.to(torch.float64).expand(shape),
+            given=None if mask is None else mask.expand(shape),
+        )
+        draws = iter(range(10**9))
+
+        def noise(x: Tensor, generator: Any) -> Tensor:
+            return noise_for_draw(next(draws), x)
+
+        with mock.patch.object(samplers, "_noise", noise):
+            out = function(denoiser, start.reshape(shape), times, schedule, **options)
+        return out.reshape(rows, dim).to(torch.float64)
+
+    n_draws = _count_draws(run, dim)
+    rows = 1 + dim * (1 + n_draws)
+    basis = torch.eye(dim, dtype=torch.float64)
+    start = torch.zeros(rows, dim, dtype=torch.float64)
+    start[1 : 1 + dim] = sigma_start * basis
+
+    def unit_noise(draw: int, x: Tensor) -> Tensor:
+        noise = torch.zeros(rows, dim, dtype=x.dtype)
+        first = 1 + dim * (1 + draw)
+        noise[first : first + dim] = basis.to(x.dtype)
+        return noise.reshape(x.shape)
+
+    out = run(start, unit_noise)
+    columns = out[1:] - out[:1]
+    return out[0], columns.T @ columns
+
+
+def _count_draws(run, dim: int) -> int:
+    """How many noise tensors a sampler run draws (it does not depend on the values)."""
+    count = 0
+
+    def zero_noise(draw: int, x: Tensor) -> Tensor:
+        nonlocal count
+        count += 1
+        return torch.zeros_like(x)
+
+    run(torch.zeros(1, dim, dtype=torch.float64), zero_noise)
+    return count

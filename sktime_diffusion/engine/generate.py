@@ -15,9 +15,9 @@ import torch
 from torch import Tensor
 
 from .model import Condition, DiffusionModel
-from .samplers import CALLS_PER_STEP, DEFAULT_SPACING, SAMPLERS
+from .samplers import SAMPLERS, check_sampler
 
-__all__ = ["generate", "check_sampler", "chunk_size"]
+__all__ = ["generate", "chunk_size"]
 
 #: Entries (windows x features x steps) per network call on the CPU when
 #: ``max_batch="auto"``: about where the networks' throughput peaks on a 2-core CPU
@@ -68,18 +68,6 @@ def chunk_size(
     return max(1, min(cap, n_windows))
 
 
-def check_sampler(sampler: str, n_steps: int) -> None:
-    """Raise ``ValueError`` for an unknown sampler or a step count below 1."""
-    if sampler not in SAMPLERS:
-        raise ValueError(
-            f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}"
-        )
-    if not isinstance(n_steps, Integral) or isinstance(n_steps, bool):
-        raise ValueError(f"n_steps must be an integer, got {n_steps!r}")
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be at least 1, got {n_steps}")
-
-
 @torch.no_grad()
 def generate(
     model: DiffusionModel,
@@ -87,7 +75,7 @@ def generate(
     n_samples: int = 1,
     *,
     sampler: str = "dpm_solver",
-    n_steps: int = 20,
+    n_steps: int | None = None,
     generator: torch.Generator | None = None,
     max_batch: int | str | None = "auto",
     progress: Any = None,
@@ -104,8 +92,11 @@ def generate(
         Samples per window.
     sampler : str
         A name in :data:`SAMPLERS`.
-    n_steps : int
-        Noisy time steps of the sampler's grid.
+    n_steps : int or None
+        Noisy time steps of the sampler's grid; None takes the sampler's
+        :attr:`~sktime_diffusion.engine.samplers.SamplerSpec.default_steps`. Too few
+        steps are not warned about here: callers that take a count from a user pass
+        it through :func:`~sktime_diffusion.engine.samplers.resolve_sampling_steps`.
     generator : torch.Generator or None
         On the model's device; the only source of randomness.
     max_batch : int, "auto" or None
@@ -125,7 +116,7 @@ def generate(
         On the model's device, in the model's dtype; given entries equal
         ``condition.values`` exactly.
     """
-    check_sampler(sampler, n_steps)
+    n_steps = check_sampler(sampler, n_steps)
     if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     condition.validate(model.n_features, model.n_side)
@@ -133,8 +124,9 @@ def generate(
     dtype = next(model.parameters()).dtype
     condition = condition.to(device, dtype)
     batch, n_features, length = condition.shape
-    times = model.schedule.sampling_times(n_steps, DEFAULT_SPACING[sampler])
-    run = SAMPLERS[sampler]
+    spec = SAMPLERS[sampler]
+    times = model.schedule.sampling_times(n_steps, spec.spacing)
+    run = spec.function
     repeated = condition.repeat(n_samples)
     total = repeated.shape[0]
     chunk = chunk_size(total, n_features * length, device, max_batch)
@@ -163,9 +155,3 @@ def generate(
     finally:
         model.train(was_training)
     return torch.cat(pieces).reshape(batch, n_samples, n_features, length)
-
-
-def denoiser_calls(sampler: str, n_steps: int) -> int:
-    """Upper bound on network evaluations per window-sample (Heun saves one)."""
-    check_sampler(sampler, n_steps)
-    return CALLS_PER_STEP[sampler] * n_steps

@@ -165,15 +165,31 @@ def regression_target(
 ) -> Tensor:
     """What the network is trained to output under ``parameterisation``.
 
-    ``epsilon``: the noise; ``x0``: the clean window; ``v``: ``alpha noise - sigma x0``
-    (Salimans & Ho, 2022).
+    ``epsilon``: the noise; ``x0``: the clean window; ``v``:
+    ``(alpha noise - sigma x0) / sqrt(alpha**2 + sigma**2)``, the velocity of Salimans &
+    Ho (2022) scaled to unit variance for unit-variance data on every schedule (on VP
+    schedules ``alpha**2 + sigma**2 = 1`` and it is theirs; on VE its unscaled variance
+    would reach ``sigma_max**2``).
+
+    Parameters
+    ----------
+    parameterisation : {"epsilon", "x0", "v"}
+    x0, noise : torch.Tensor of shape (batch, n_features, length)
+    alpha, sigma : torch.Tensor of shape (batch,)
+        Levels at each window's time; float64 levels make the v scale exactly 1 on VP
+        schedules (as :meth:`NoiseSchedule.alpha_sigma` of float64 times gives them).
+
+    Returns
+    -------
+    torch.Tensor of shape (batch, n_features, length)
     """
     if parameterisation == "epsilon":
         return noise
     if parameterisation == "x0":
         return x0
     if parameterisation == "v":
-        return _expand(alpha, x0) * noise - _expand(sigma, x0) * x0
+        a, s = _expand(alpha, x0), _expand(sigma, x0)
+        return (a * noise - s * x0) * _v_scale(alpha, sigma, x0)
     raise ValueError(
         f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}"
     )
@@ -182,17 +198,27 @@ def regression_target(
 def x0_from_prediction(
     parameterisation: str, prediction: Tensor, x_t: Tensor, alpha: Tensor, sigma: Tensor
 ) -> Tensor:
-    """Invert :func:`regression_target`: the data estimate from the network output."""
+    """Invert :func:`regression_target`: the data estimate from the network output.
+
+    Parameters as :func:`regression_target`, with ``prediction`` and ``x_t`` of shape
+    (batch, n_features, length).
+    """
     a, s = _expand(alpha, x_t), _expand(sigma, x_t)
     if parameterisation == "epsilon":
         return (x_t - s * prediction) / a
     if parameterisation == "x0":
         return prediction
     if parameterisation == "v":
-        return (a * x_t - s * prediction) / (a**2 + s**2)
+        velocity = prediction / _v_scale(alpha, sigma, x_t)
+        return (a * x_t - s * velocity) / (a**2 + s**2)
     raise ValueError(
         f"parameterisation must be one of {PARAMETERISATIONS}, got {parameterisation!r}"
     )
+
+
+def _v_scale(alpha: Tensor, sigma: Tensor, like: Tensor) -> Tensor:
+    """``1 / sqrt(alpha**2 + sigma**2)`` in the levels' precision, shaped like ``like``."""
+    return _expand(torch.rsqrt(alpha**2 + sigma**2), like)
 
 
 class DiffusionModel(nn.Module):
@@ -287,8 +313,8 @@ class DiffusionModel(nn.Module):
         -------
         torch.Tensor of shape (batch, n_features, length)
         """
-        alpha, sigma = self.schedule.alpha_sigma(t)
-        alpha, sigma = alpha.to(x_t), sigma.to(x_t)
+        levels = self.schedule.alpha_sigma(t.to(torch.float64))
+        alpha, sigma = levels[0].to(x_t), levels[1].to(x_t)
         given = condition.given
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
@@ -299,7 +325,7 @@ class DiffusionModel(nn.Module):
         else:
             given_values = baseline
         prediction = self.network(network_input, t, given_values, given, condition.side)
-        x0_hat = x0_from_prediction(self.parameterisation, prediction, x_t, alpha, sigma)
+        x0_hat = x0_from_prediction(self.parameterisation, prediction, x_t, *levels)
         if self.baseline != "none":
             return torch.where(given, torch.zeros_like(x0_hat), x0_hat)
         return torch.where(given, condition.values, x0_hat)
@@ -350,8 +376,8 @@ class DiffusionModel(nn.Module):
         t = self.schedule.training_times(
             batch, generator=generator, device=x0.device, power=time_power
         )
-        alpha, sigma = self.schedule.alpha_sigma(t)
-        alpha, sigma = alpha.to(x0), sigma.to(x0)
+        levels = self.schedule.alpha_sigma(t.to(torch.float64))
+        alpha, sigma = levels[0].to(x0), levels[1].to(x0)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x0 = torch.where(observed, x0, torch.zeros_like(x0))
         if self.baseline == "none":
@@ -363,7 +389,7 @@ class DiffusionModel(nn.Module):
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
         prediction = self.network(network_input, t, given_values, given, side)
-        target = regression_target(self.parameterisation, x0, noise, alpha, sigma)
+        target = regression_target(self.parameterisation, x0, noise, *levels)
         weight = (observed & ~given).to(x0)
         squared_error = (prediction - target).square() * weight
         return squared_error.sum() / weight.sum().clamp_min(1.0)

@@ -23,7 +23,10 @@ schedule's ``alpha`` and ``sigma`` directly.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Integral
 
 import torch
 from torch import Tensor
@@ -39,7 +42,9 @@ __all__ = [
     "heun",
     "dpm_solver",
     "SAMPLERS",
-    "DEFAULT_SPACING",
+    "SamplerSpec",
+    "resolve_sampling_steps",
+    "check_sampler",
 ]
 
 Denoiser = Callable[[Tensor, Tensor], Tensor]
@@ -317,32 +322,94 @@ def dpm_solver(
     return x
 
 
-#: samplers by name
-SAMPLERS: dict[str, Callable[..., Tensor]] = {
-    "ddpm": ddpm,
-    "ddim": ddim,
-    "euler_maruyama": euler_maruyama,
-    "predictor_corrector": predictor_corrector,
-    "heun": heun,
-    "dpm_solver": dpm_solver,
+@dataclass(frozen=True)
+class SamplerSpec:
+    """Everything the engine knows about one sampler.
+
+    Parameters
+    ----------
+    function : callable
+        The sampler, with the signature of the module docstring.
+    spacing : {"time", "log_snr"}
+        Time grid it works best with (:meth:`NoiseSchedule.sampling_times`).
+    default_steps : int
+        Grid steps used when none are asked for: the fewest at which the variance of
+        its samples with the exact Gaussian denoiser is within 5% on every schedule
+        (``benchmarks/sampler_steps.py``).
+    min_steps : int
+        Fewer steps than this get a warning: there the variance error exceeds 10% on
+        some schedule in the same measurement.
+    """
+
+    function: Callable[..., Tensor]
+    spacing: str
+    default_steps: int
+    min_steps: int
+
+
+#: every sampler by name (measured step counts: docs/benchmarks.md, "Sampler step counts")
+SAMPLERS: dict[str, SamplerSpec] = {
+    "ddpm": SamplerSpec(ddpm, "time", default_steps=500, min_steps=200),
+    "ddim": SamplerSpec(ddim, "time", default_steps=200, min_steps=100),
+    "euler_maruyama": SamplerSpec(euler_maruyama, "time", default_steps=250, min_steps=200),
+    "predictor_corrector": SamplerSpec(
+        predictor_corrector, "time", default_steps=200, min_steps=100
+    ),
+    "heun": SamplerSpec(heun, "log_snr", default_steps=25, min_steps=20),
+    "dpm_solver": SamplerSpec(dpm_solver, "log_snr", default_steps=15, min_steps=10),
 }
 
-#: time-grid spacing each sampler works best with
-DEFAULT_SPACING: dict[str, str] = {
-    "ddpm": "time",
-    "ddim": "time",
-    "euler_maruyama": "time",
-    "predictor_corrector": "time",
-    "heun": "log_snr",
-    "dpm_solver": "log_snr",
-}
 
-#: denoiser calls per grid step (Heun and predictor-corrector evaluate twice)
-CALLS_PER_STEP: dict[str, int] = {
-    "ddpm": 1,
-    "ddim": 1,
-    "euler_maruyama": 1,
-    "predictor_corrector": 2,
-    "heun": 2,
-    "dpm_solver": 1,
-}
+def check_sampler(sampler: str, n_steps: int | None = None) -> int:
+    """The grid steps ``sampler`` runs for ``n_steps`` (None: its default); no warning.
+
+    Raises
+    ------
+    ValueError
+        For an unknown sampler, or ``n_steps`` neither None nor an integer >= 1.
+    """
+    if sampler not in SAMPLERS:
+        raise ValueError(
+            f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}"
+        )
+    if n_steps is None:
+        return SAMPLERS[sampler].default_steps
+    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or n_steps < 1:
+        raise ValueError(f"n_steps must be an integer >= 1 or None, got {n_steps!r}")
+    return int(n_steps)
+
+
+def resolve_sampling_steps(sampler: str, n_steps: int | None) -> int:
+    """The grid steps a sampler runs, with a warning where they are too few.
+
+    Parameters
+    ----------
+    sampler : str
+        A name in :data:`SAMPLERS`.
+    n_steps : int or None
+        Asked-for steps; None takes the sampler's :attr:`SamplerSpec.default_steps`.
+
+    Returns
+    -------
+    int
+        At least 1. Fewer than the sampler's :attr:`SamplerSpec.min_steps` give a
+        ``UserWarning``: the spread of the samples is then off by more than 10% even
+        with an exact denoiser.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_sampler`.
+    """
+    steps = check_sampler(sampler, n_steps)
+    spec = SAMPLERS[sampler]
+    if steps < spec.min_steps:
+        warnings.warn(
+            f"sampler {sampler!r} with {n_steps} sampling steps: below its measured "
+            f"minimum of {spec.min_steps}, the spread of the samples is off by more "
+            f"than 10% even with an exact denoiser (its default is "
+            f"{spec.default_steps})",
+            UserWarning,
+            stacklevel=2,
+        )
+    return steps

@@ -146,7 +146,9 @@ class NoiseSchedule(ABC):
         u = _skewed_uniform(n, generator, device, power)
         return self.t_min + (self.t_max - self.t_min) * u
 
-    def sampling_times(self, n_steps: int, spacing: str = "time") -> Tensor:
+    def sampling_times(
+        self, n_steps: int, spacing: str = "time", min_log_snr: float = -math.inf
+    ) -> Tensor:
         """Descending time grid for a sampler with ``n_steps`` denoiser updates.
 
         Parameters
@@ -156,20 +158,30 @@ class NoiseSchedule(ABC):
             ``0`` (clean data).
         spacing : {"time", "log_snr"}
             Uniform in ``t``, or uniform in log-SNR (preferred by few-step solvers).
+        min_log_snr : float
+            With ``"log_snr"`` spacing, the grid starts at the time of this log-SNR
+            where the schedule reaches lower ones (as diffusers' ``lambda_min_clipped``,
+            which is half a log-SNR): steps below are spent on nearly pure noise.
 
         Returns
         -------
-        torch.Tensor of shape (n_steps + 1,), float64, from ``t_max`` down to ``0``
+        torch.Tensor of shape (n_steps + 1,), float64, from ``t_max`` (or the time of
+        ``min_log_snr``) down to ``0``
         """
-        if int(n_steps) < 1:
+        n_steps = int(n_steps)
+        if n_steps < 1:
             raise ValueError(f"n_steps must be at least 1, got {n_steps}")
         if spacing == "time":
-            noisy = self._uniform_times(int(n_steps))
+            noisy = self._uniform_times(n_steps)
         elif spacing == "log_snr":
             ends = self.log_snr(torch.tensor([self.t_max, self.t_min]))
-            levels = torch.linspace(float(ends[0]), float(ends[1]), int(n_steps))
+            start = max(float(ends[0]), float(min_log_snr))
+            levels = torch.linspace(start, float(ends[1]), n_steps)
             noisy = self.time_at_log_snr(levels.to(torch.float64))
-            noisy[0], noisy[-1] = self.t_max, self.t_min
+            if n_steps > 1:
+                noisy[-1] = self.t_min
+            if start == float(ends[0]):
+                noisy[0] = self.t_max
         else:
             raise ValueError(f"spacing must be 'time' or 'log_snr', got {spacing!r}")
         return torch.cat([noisy.to(torch.float64), torch.zeros(1, dtype=torch.float64)])

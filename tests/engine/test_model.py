@@ -252,3 +252,34 @@ def test_unknown_parameterisation_and_network_are_named():
             {"kind": "csdi", "n_features": 2, "channels": 10, "n_heads": 4},
             make_schedule("vp"),
         )
+
+
+@pytest.mark.parametrize("t", [1e-5, 0.1, 0.5, 0.9, 1.0])
+def test_v_target_has_unit_variance_on_ve_for_unit_variance_data(t):
+    """Unscaled, alpha noise - sigma x0 has variance 1 + sigma**2 (6,400 at t=1)."""
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.randn(4000, N_FEATURES, LENGTH, dtype=torch.float64, generator=generator)
+    noise = torch.randn(x0.shape, dtype=torch.float64, generator=generator)
+    alpha, sigma = make_schedule("ve").alpha_sigma(
+        torch.full((4000,), t, dtype=torch.float64)
+    )
+    target = regression_target("v", x0, noise, alpha, sigma)
+    assert float(target.var()) == pytest.approx(1.0, abs=0.03)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear", "quadratic", "vp"])
+def test_v_target_on_vp_schedules_is_salimans_and_ho_bit_for_bit(schedule):
+    """With float64 levels (as the model passes them) the unit-variance scale is exactly
+    1 on VP schedules: float32 targets and estimates are the unscaled formulas' bits."""
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.randn(64, N_FEATURES, LENGTH, generator=generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    t = torch.rand(64, generator=generator).clamp(min=1e-3)
+    alpha64, sigma64 = make_schedule(schedule).alpha_sigma(t.to(torch.float64))
+    a = alpha64.to(x0).reshape(-1, 1, 1)
+    s = sigma64.to(x0).reshape(-1, 1, 1)
+    target = regression_target("v", x0, noise, alpha64, sigma64)
+    assert torch.equal(target, a * noise - s * x0)
+    x_t = a * x0 + s * noise
+    estimate = x0_from_prediction("v", target, x_t, alpha64, sigma64)
+    assert torch.equal(estimate, (a * x_t - s * target) / (a**2 + s**2))

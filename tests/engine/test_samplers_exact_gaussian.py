@@ -17,7 +17,7 @@ from sktime_diffusion.engine import (
     conditional_gaussian,
     make_schedule,
 )
-from sktime_diffusion.engine.samplers import DEFAULT_SPACING, ddim, dpm_solver, heun
+from sktime_diffusion.engine.samplers import ddim, dpm_solver, heun
 
 N_FEATURES, LENGTH = 2, 3
 DIM = N_FEATURES * LENGTH
@@ -45,12 +45,12 @@ def _gaussian():
 
 def _run(sampler, schedule, denoiser, n_samples=N_SAMPLES, steps=None, seed=1):
     generator = torch.Generator().manual_seed(seed)
-    times = schedule.sampling_times(steps or STEPS[sampler], DEFAULT_SPACING[sampler])
+    times = schedule.sampling_times(steps or STEPS[sampler], SAMPLERS[sampler].spacing)
     sigma_max = float(schedule.sigma(times[:1])[0])
     x = sigma_max * torch.randn(
         n_samples, N_FEATURES, LENGTH, dtype=torch.float64, generator=generator
     )
-    out = SAMPLERS[sampler](
+    out = SAMPLERS[sampler].function(
         denoiser, x, times, schedule, generator=generator, **OPTIONS.get(sampler, {})
     )
     return out.reshape(n_samples, DIM)
@@ -135,11 +135,11 @@ def test_deterministic_samplers_ignore_the_generator(sampler):
     schedule = make_schedule("cosine")
     denoiser = GaussianDenoiser(mean.reshape(N_FEATURES, LENGTH), covariance, schedule)
     x = torch.randn(64, N_FEATURES, LENGTH, dtype=torch.float64)
-    times = schedule.sampling_times(20, DEFAULT_SPACING[sampler])
-    first = SAMPLERS[sampler](
+    times = schedule.sampling_times(20, SAMPLERS[sampler].spacing)
+    first = SAMPLERS[sampler].function(
         denoiser, x.clone(), times, schedule, generator=torch.Generator().manual_seed(1)
     )
-    second = SAMPLERS[sampler](
+    second = SAMPLERS[sampler].function(
         denoiser, x.clone(), times, schedule, generator=torch.Generator().manual_seed(2)
     )
     torch.testing.assert_close(first, second, rtol=0, atol=0)
