@@ -28,6 +28,8 @@ from sktime_diffusion.engine import (
 from sktime_diffusion.engine.gaussian import exact_sample_moments
 from sktime_diffusion.engine.samplers import dpm_solver
 
+from ._random_gaussian import random_gaussian
+
 N_FEATURES, LENGTH = 2, 3
 DIM = N_FEATURES * LENGTH
 GIVEN = torch.tensor([True, False, False, False, True, False])
@@ -35,11 +37,7 @@ GIVEN_VALUES = torch.tensor([1.5, 0.0, 0.0, 0.0, -0.5, 0.0], dtype=torch.float64
 
 
 def _gaussian():
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(DIM, DIM, dtype=torch.float64, generator=generator)
-    covariance = a @ a.T / DIM + 0.3 * torch.eye(DIM, dtype=torch.float64)
-    mean = torch.randn(DIM, dtype=torch.float64, generator=generator)
-    return mean, covariance
+    return random_gaussian(DIM)
 
 
 def _schedule(name):

@@ -19,6 +19,8 @@ from sktime_diffusion.engine import (
 )
 from sktime_diffusion.engine.samplers import ddim, dpm_solver, heun
 
+from ._random_gaussian import random_gaussian
+
 N_FEATURES, LENGTH = 2, 3
 DIM = N_FEATURES * LENGTH
 N_SAMPLES = 8000
@@ -36,11 +38,7 @@ OPTIONS = {"predictor_corrector": {"snr": 0.16}}
 
 
 def _gaussian():
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(DIM, DIM, dtype=torch.float64, generator=generator)
-    covariance = a @ a.T / DIM + 0.3 * torch.eye(DIM, dtype=torch.float64)
-    mean = torch.randn(DIM, dtype=torch.float64, generator=generator)
-    return mean, covariance
+    return random_gaussian(DIM)
 
 
 def _run(sampler, schedule, denoiser, n_samples=N_SAMPLES, steps=None, seed=1):
