@@ -206,13 +206,15 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
 
     def _pretrain(self, y, X=None, fh=None):
         """Train the global network on a panel; it stays as ``pretrained_model_``."""
-        self.pretrained_model_ = self._train_from_scratch(y, X, fh)
+        self._check_parameters()
+        frame, x_frame = self._checked_data(y, X)
+        self.pretrained_model_ = self._train_from_scratch(frame, x_frame, fh)
         return self
 
     def _pretrain_update(self, y, X=None, fh=None):
         """Continue pretraining on more panel data."""
         self._check_compatible(y, X, self.pretrained_model_)
-        data = self._windows_of(y, X)
+        data = self._windows_of(*self._checked_data(y, X))
         self.training_history_ = self._train(
             self.pretrained_model_, data, self._mask_strategy(), self.seed_
         )
@@ -220,17 +222,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
 
     def _fit(self, y, X=None, fh=None):
         """Train on ``y``, or fine-tune a copy of the pretrained network on it."""
+        self._check_parameters()
+        frame, x_frame = self._checked_data(y, X)
         if hasattr(self, "pretrained_model_"):
-            self._check_compatible(y, X, self.pretrained_model_)
+            self._check_compatible(frame, x_frame, self.pretrained_model_)
             self.model_ = copy.deepcopy(self.pretrained_model_)
-            self._fine_tune(y, X, recent=None)
+            self._fine_tune(frame, x_frame, recent=None)
         else:
-            self.model_ = self._train_from_scratch(y, X, fh)
-        owner = type(self).__name__
-        self._history_y = check_frame(
-            y, owner, "y", require_observed=True, regular=True
-        ).copy()
-        self._history_X = None if X is None else _frame(X).reindex(_frame(y).index)
+            self.model_ = self._train_from_scratch(frame, x_frame, fh)
+        self._history_y = frame.copy()
+        self._history_X = x_frame
         self._sampling_state_ = new_sampling_state()
         return self
 
@@ -257,9 +258,21 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             most_new = max(len(piece.values) for piece in new_pieces)
             n_series = len(split_series(self._history_y))
             recent = max(most_new, math.ceil(_MIN_WINDOWS / n_series))
-            self._fine_tune(self._history_y, self._history_X, recent=recent)
+            # the history with the new data must still be one regular series per key
+            history = check_frame(
+                self._history_y, owner, "y", require_observed=True, regular=True
+            )
+            self._fine_tune(history, self._history_X, recent=recent)
         self._sampling_state_ = new_sampling_state()
         return self
+
+    def _checked_data(self, y, X) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """``y`` checked for training, and ``X`` checked and aligned with its rows."""
+        owner = type(self).__name__
+        frame = check_frame(y, owner, "y", require_observed=True, regular=True)
+        if X is None:
+            return frame, None
+        return frame, check_frame(X, owner, "X").reindex(frame.index)
 
     def _check_compatible(self, y, X, model: DiffusionModel) -> None:
         owner = type(self).__name__
@@ -283,37 +296,41 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             if data is not None and history is not None:
                 check_columns(owner, history.columns, _frame(data), name)
 
-    def _train_from_scratch(self, y, X, fh) -> DiffusionModel:
-        """Choose the window and the scaling of ``X``, then train a new model."""
-        self._check_parameters()
+    def _train_from_scratch(
+        self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, fh
+    ) -> DiffusionModel:
+        """Choose the window and the scaling of ``X``, then train a new model.
+
+        ``frame`` and ``x_frame`` come from :meth:`_checked_data`.
+        """
         owner = type(self).__name__
         self.seed_ = seed_from(self.random_state)
-        frame = check_frame(y, owner, "y", require_observed=True, regular=True)
         pieces = split_series(frame)
-        if X is not None:
-            x_values = check_frame(X, owner, "X").reindex(frame.index)
-            x_values = x_values.to_numpy(np.float64, na_value=np.nan)
+        if x_frame is not None:
+            x_values = x_frame.to_numpy(np.float64, na_value=np.nan)
             self.x_loc_ = np.nan_to_num(np.nanmean(x_values, axis=0))
             self.x_scale_ = np.maximum(np.nanstd(x_values, axis=0), 1e-8)
         self.horizon_ = self._choose_horizon(fh, pieces)
         self.context_length_ = self._choose_context(frame, pieces)
         length = self.context_length_ + self.horizon_
         _check_lengths(owner, pieces, length, self.context_length is not None)
-        data = self._windows_of(frame, X)
-        n_side = 0 if X is None else _frame(X).shape[1]
+        data = self._windows_of(frame, x_frame)
+        n_side = 0 if x_frame is None else x_frame.shape[1]
         model = self._build_model(frame.shape[1], n_side, self.seed_)
         self.training_history_ = self._train(model, data, self._mask_strategy(), self.seed_)
         return model
 
-    def _fine_tune(self, y, X, recent: int | None) -> None:
-        """Fine-tune ``model_`` in place on the windows of ``y`` (the last ``recent``).
+    def _fine_tune(
+        self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, recent: int | None
+    ) -> None:
+        """Fine-tune ``model_`` in place on the windows of ``frame`` (the last ``recent``).
 
         A series shorter than a window gives none: with no window at all the model
         only conditions on the data.
         """
         if self.fine_tune_steps == 0:
             return
-        data = self._windows_of(y, X, recent=recent)
+        data = self._windows_of(frame, x_frame, recent=recent)
         if data is None:
             return
         self.training_history_ = self._train(
@@ -331,13 +348,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             random=0.2, suffix=0.8, suffix_length=self.horizon_, max_ratio=0.5
         )
 
-    def _windows_of(self, y, X, recent: int | None = None) -> WindowData | None:
+    def _windows_of(
+        self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, recent: int | None = None
+    ) -> WindowData | None:
         """Scaled training windows of every series long enough for one.
 
         Parameters
         ----------
-        y, X : pd.DataFrame
-            Series (or panel) and its exogenous data, or None.
+        frame, x_frame : pd.DataFrame
+            Checked series (or panel) and its exogenous data on the same rows, or None
+            (as :meth:`_checked_data` returns them).
         recent : int or None
             Only the last ``recent`` windows of each series; None: all.
 
@@ -346,12 +366,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         WindowData or None
             None when no series has a whole window.
         """
-        owner = type(self).__name__
-        frame = check_frame(y, owner, "y", require_observed=True, regular=True)
         pieces = split_series(frame)
-        x_pieces = None
-        if X is not None:
-            x_pieces = split_series(check_frame(X, owner, "X").reindex(frame.index))
+        x_pieces = None if x_frame is None else split_series(x_frame)
         length = self.context_length_ + self.horizon_
         values, sides = [], []
         for number, piece in enumerate(pieces):
@@ -445,20 +461,23 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         (the sampling seed is fixed at fit), so the paths are reused, outside the
         estimator's state (see :mod:`sktime_diffusion._sample_cache`).
         """
+        fh = _with_frequency(fh, self._history_y)
+        fh_index = fh.to_absolute_index(self.cutoff)
 
         def draw() -> SamplePaths:
-            paths = self._paths(fh, X)
+            paths = self._paths(fh, fh_index, X)
             paths.values.setflags(write=False)  # shared by the calls that reuse it
             return paths
 
-        fh_index = _with_frequency(fh, self._history_y).to_absolute_index(self.cutoff)
         return remembered(self, (fh_index, X), draw, lambda paths: paths.values.nbytes)
 
-    def _paths(self, fh: ForecastingHorizon, X) -> SamplePaths:
-        """Draw ``n_samples`` paths per series for the time points of ``fh``."""
+    def _paths(self, fh: ForecastingHorizon, fh_index: pd.Index, X) -> SamplePaths:
+        """Draw ``n_samples`` paths per series for the time points of ``fh``.
+
+        ``fh`` carries a frequency (:func:`_with_frequency`); ``fh_index`` is its
+        absolute time points.
+        """
         owner = type(self).__name__
-        fh = _with_frequency(fh, self._history_y)
-        fh_index = fh.to_absolute_index(self.cutoff)
         pieces = split_series(self._history_y)
         # steps ahead of each series' own last time point (series may end earlier)
         steps = np.stack([_steps_after(piece.index, fh_index, fh.freq) for piece in pieces])
