@@ -257,9 +257,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         """Learn to fill windows of ``X`` from their observed entries."""
         self._check_parameters()
         owner = type(self).__name__
-        frame = check_frame(X, owner, "X")
+        frame = check_frame(X, owner, "X", require_observed=True)
         pieces = split_series(frame)
-        check_every_column_observed(owner, pieces, frame.columns)
         _check_enough_observed(owner, frame)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
