@@ -25,6 +25,7 @@ from .engine import (
     TrainingConfig,
     TrainingHistory,
     WindowData,
+    check_sampler,
     chunk_size,
     generate,
     make_schedule,
@@ -325,6 +326,7 @@ class DiffusionEngineMixin:
         )
         if self.n_sampling_steps is not None:
             _check_count(owner, "n_sampling_steps", self.n_sampling_steps)
+        resolve_sampling_steps(self.sampler, self.n_sampling_steps)  # warns if too few
         if self.training_steps is not None:
             _check_count(owner, "training_steps", self.training_steps)
         _check_count(owner, "batch_size", self.batch_size)
@@ -465,7 +467,7 @@ class DiffusionEngineMixin:
         n_windows, n_features, length = condition.shape
         n_windows *= n_samples
         chunk = chunk_size(n_windows, n_features * length, device, "auto")
-        n_steps = resolve_sampling_steps(self.sampler, self.n_sampling_steps)
+        n_steps = check_sampler(self.sampler, self.n_sampling_steps)  # warned at fit
         with tqdm(
             total=n_steps * math.ceil(n_windows / chunk),
             desc="sampling",

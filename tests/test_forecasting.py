@@ -463,3 +463,15 @@ def test_intervals_are_calibrated_on_simulated_gaussian_ar():
         assert abs(inside - coverage) < 0.12, (coverage, inside)
         one_step_width = (upper - lower).reshape(n_series, horizon)[:, 0].mean()
         assert 0.7 < one_step_width / (2 * z) < 1.4, (coverage, one_step_width)
+
+
+def test_too_few_sampling_steps_warn_once_at_fit_not_at_every_predict(airline):
+    import warnings
+
+    forecaster = tiny(n_sampling_steps=3)
+    with pytest.warns(UserWarning, match="'dpm_solver' with 3 sampling steps"):
+        forecaster.fit(airline, fh=FH)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        forecaster.predict()
+        forecaster.predict(fh=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
