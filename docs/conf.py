@@ -1,8 +1,10 @@
 """Sphinx configuration of the sktime-diffusion documentation.
 
 Build with ``bash docs/build.sh``. Everything works offline: the theme is Sphinx's own
-``alabaster`` and there is no intersphinx. Importing this file draws the concepts figure
-(``figures/one_mask.png``), so the PNG need not be committed.
+``alabaster`` and there is no intersphinx. The results page and the decision log are
+Markdown (``results.md``, ``decisions.md``), read by ``myst_parser``. Importing this
+file draws the concepts figure (``figures/one_mask.png``), so the PNG need not be
+committed.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ extensions = [
     "numpydoc",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "myst_parser",  # results.md and decisions.md
 ]
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "benchmarks.md"]  # benchmarks.md is shown by benchmarks.rst
+exclude_patterns = ["_build"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 nitpicky = False
 default_role = "literal"
 
@@ -45,6 +49,9 @@ autodoc_inherit_docstrings = False  # no torch docstrings on our nn.Module subcl
 autodoc_typehints = "signature"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+
+# -- Markdown pages ---------------------------------------------------------------------
+myst_heading_anchors = 3  # links such as decisions.md#d5-... resolve on GitHub and here
 
 # -- HTML -------------------------------------------------------------------------------
 html_theme = "alabaster"
@@ -60,34 +67,3 @@ html_theme_options = {
 runpy.run_path(str(DOCS / "figures" / "make_mask_figure.py"))["main"](
     DOCS / "figures" / "one_mask.png"
 )
-
-# -- the benchmarks page ----------------------------------------------------------------
-# benchmarks.md is written by the benchmark scripts and may not exist yet; the page
-# shows it when it does and says so when it does not, so the build never fails on it.
-BENCHMARKS = DOCS / "benchmarks.md"
-_BENCHMARKS_PRESENT = """
-.. literalinclude:: benchmarks.md
-   :language: markdown
-"""
-_BENCHMARKS_ABSENT = """
-.. note::
-
-   There is no ``docs/benchmarks.md`` in this checkout yet; run the scripts in
-   ``benchmarks/`` to produce it.
-"""
-
-
-def _add_benchmarks(app, docname: str, source: list[str]) -> None:
-    if docname == "benchmarks":
-        source[0] += _BENCHMARKS_PRESENT if BENCHMARKS.exists() else _BENCHMARKS_ABSENT
-
-
-def _always_reread_benchmarks(app, env, added, changed, removed) -> list[str]:
-    # whether benchmarks.md exists decides the page's content: read it on every build
-    return ["benchmarks"] if "benchmarks" in env.found_docs else []
-
-
-def setup(app) -> dict[str, bool]:
-    app.connect("source-read", _add_benchmarks)
-    app.connect("env-get-outdated", _always_reread_benchmarks)
-    return {"parallel_read_safe": True}
