@@ -348,7 +348,8 @@ _replace_shared_paragraph(
         What the network predicts. Unlike the other estimators (default "v"), the
         generator predicts the clean window: with nothing given, "v" and "epsilon"
         networks trained on the default budget left samples of smooth series about
-        eight times rougher (mean absolute step) than the data, "x0" matched it.""",
+        eight times rougher (mean absolute step) than the data, "x0" matched it
+        (``docs/decisions.md``, D26).""",
 )
 _replace_shared_paragraph(
     """the same value gives identical results on CPU,

@@ -90,17 +90,16 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         drawn with this standard deviation in units of the column's standard deviation
         (0, the default, adds none). The imputer then fills values relative to the
         level of the window's own observed entries rather than to the levels the
-        columns had in ``fit``: this widens its intervals where later data drift away
-        from the training levels and often helps on scattered missing entries, but it
-        hides how the columns' levels relate to each other, which long gaps need
-        (measured in ``docs/benchmarks.md``).
+        columns had in ``fit``, which hides how the columns' levels relate to each
+        other; measured on four data sets it widened the intervals but made the errors
+        on long gaps larger (``docs/decisions.md``, D22).
     baseline : {"interpolation", "none"}, default="interpolation"
         What the model generates: the difference between the values and the linear
         interpolation of each column's observed entries in the window (added back to
         every imputation; the network is shown that interpolation), or ``"none"``, the
         values themselves. With the interpolation the model only learns what
-        interpolation misses: on smooth data the imputations keep its precision, and
-        on every data set measured the errors are lower (``docs/benchmarks.md``).
+        interpolation misses; on the four data sets measured its errors were lower
+        (``docs/decisions.md``, D13).
     max_mask_ratio : float, default=0.5
         Largest share of a window's observed entries that the scattered training masks
         hide: each such mask hides a share drawn uniformly between 0 and this (the
@@ -108,16 +107,16 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         often a minority of the entries; masks that hide nearly a whole window teach a
         task that rarely comes up and, as the loss counts every hidden entry, weigh most
         in training. Lower values favour scattered missing entries, higher values long
-        gaps (measured in ``docs/benchmarks.md``); raise it when the data to fill is
-        mostly missing.
+        gaps (``docs/decisions.md``, D15); raise it when the data to fill is mostly
+        missing.
     n_models : int, default=3
         Models trained independently (each from its own seed, on the same data) whose
         imputations are pooled: each draws an equal share of ``n_samples``, so
         sampling costs the same and training ``n_models`` times as long (``max_time``
         is shared between them). Where one model is unsure of what it has learnt, the
-        models disagree, and the pooled imputations show it: on every data set
+        models disagree, and the pooled imputations show it; on the four data sets
         measured, three models gave lower MAE and CRPS and wider intervals than one
-        (``docs/benchmarks.md``). 1 trains a single model.
+        (``docs/decisions.md``, D14). 1 trains a single model.
     {engine_parameters}
 
     Attributes
@@ -145,7 +144,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     training windows on the budget grows and from 10,000 on it is 3000. The training
     masks hide at most ``max_mask_ratio`` of a window, so each step has fewer hidden
     entries to learn from; on four data sets of 10,405 windows the extra steps lowered
-    MAE and CRPS (``docs/benchmarks.md``).
+    MAE and CRPS (``docs/decisions.md``, D16).
 
     Examples
     --------

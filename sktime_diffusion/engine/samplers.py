@@ -347,7 +347,7 @@ class SamplerSpec:
     min_steps: int
 
 
-#: every sampler by name (measured step counts: docs/benchmarks.md, "Sampler step counts")
+#: every sampler by name (measured step counts: docs/results.md, "Sampler step counts")
 SAMPLERS: dict[str, SamplerSpec] = {
     "ddpm": SamplerSpec(ddpm, "time", default_steps=500, min_steps=200),
     "ddim": SamplerSpec(ddim, "time", default_steps=200, min_steps=100),

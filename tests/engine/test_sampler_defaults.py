@@ -3,7 +3,7 @@
 The moments of a sampler's output with the exact Gaussian denoiser are computed exactly
 (:func:`exact_sample_moments`: every sampler is then an affine map of its Gaussian
 noise), so these checks have no Monte Carlo error: the tolerance is the 5% variance
-error that chose the defaults (benchmarks/sampler_steps.py, docs/benchmarks.md).
+error that chose the defaults (benchmarks/sampler_steps.py, docs/results.md).
 """
 
 import math
