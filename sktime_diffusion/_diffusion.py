@@ -7,8 +7,9 @@ into engine calls. This module holds both, so the estimators stay thin.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 from typing import Any
 
@@ -22,6 +23,7 @@ from .engine import (
     Condition,
     DiffusionModel,
     MaskStrategy,
+    OutpaintRound,
     TrainingConfig,
     TrainingHistory,
     WindowData,
@@ -29,6 +31,7 @@ from .engine import (
     chunk_size,
     generate,
     make_schedule,
+    outpaint,
     resolve_device,
     resolve_sampling_steps,
     sampling_device,
@@ -459,8 +462,6 @@ class DiffusionEngineMixin:
         -------
         np.ndarray of shape (n_windows, n_samples, n_features, length)
         """
-        from tqdm.auto import tqdm
-
         device = sampling_device(self.device)
         model.to(device)
         generator = torch.Generator(device).manual_seed(seed)
@@ -468,12 +469,7 @@ class DiffusionEngineMixin:
         n_windows *= n_samples
         chunk = chunk_size(n_windows, n_features * length, device, "auto")
         n_steps = check_sampler(self.sampler, self.n_sampling_steps)  # warned at fit
-        with tqdm(
-            total=n_steps * math.ceil(n_windows / chunk),
-            desc="sampling",
-            unit="step",
-            disable=not self.verbose,
-        ) as bar:
+        with self._sampling_progress(n_steps * math.ceil(n_windows / chunk)) as progress:
             samples = generate(
                 model,
                 condition,
@@ -481,9 +477,70 @@ class DiffusionEngineMixin:
                 sampler=self.sampler,
                 n_steps=n_steps,
                 generator=generator,
-                progress=bar.update if self.verbose else None,
+                progress=progress,
             )
         return samples.detach().to("cpu", torch.float64).numpy()
+
+    def _outpaint(
+        self,
+        model: DiffusionModel,
+        values: list[np.ndarray],
+        rounds: list[OutpaintRound],
+        window_length: int,
+        n_samples: int,
+        *,
+        fill: list[np.ndarray] | None = None,
+        side: list[np.ndarray] | None = None,
+        window_scale_floor: np.ndarray | None = None,
+    ) -> list[np.ndarray]:
+        """Outpaint with this estimator's sampler, device and progress bar.
+
+        :func:`~sktime_diffusion.engine.outpainting.outpaint` on arrays: the arguments
+        go to the sampling device once, the paths come back as float64 on the CPU.
+
+        Returns
+        -------
+        list of np.ndarray of shape (n_samples, n_features, n_timepoints)
+        """
+        device = sampling_device(self.device)
+        model.to(device)
+
+        def on_device(arrays: list[np.ndarray] | None) -> list[torch.Tensor] | None:
+            if arrays is None:
+                return None
+            return [torch.as_tensor(array, device=device) for array in arrays]
+
+        floor = window_scale_floor
+        n_steps = check_sampler(self.sampler, self.n_sampling_steps)  # warned at fit
+        with self._sampling_progress(None) as progress:
+            paths = outpaint(
+                model,
+                on_device(values),
+                rounds,
+                window_length,
+                n_samples,
+                fill=on_device(fill),
+                side=on_device(side),
+                window_scale_floor=None if floor is None else torch.as_tensor(floor),
+                sampler=self.sampler,
+                n_steps=n_steps,
+                progress=progress,
+            )
+        return [path.to("cpu").numpy() for path in paths]
+
+    @contextlib.contextmanager
+    def _sampling_progress(self, total: int | None) -> Iterator[Callable | None]:
+        """A "sampling" progress bar of ``total`` grid steps when ``verbose``.
+
+        ``total`` None: not known ahead. Yields the bar's ``update``, or None when
+        not verbose.
+        """
+        from tqdm.auto import tqdm
+
+        with tqdm(
+            total=total, desc="sampling", unit="step", disable=not self.verbose
+        ) as bar:
+            yield bar.update if self.verbose else None
 
 
 def tiny_test_configurations() -> list[dict[str, Any]]:

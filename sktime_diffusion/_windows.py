@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .engine.outpainting import RELATIVE_SCALE_FLOOR
+
 __all__ = [
     "SeriesPiece",
     "check_frame",
@@ -32,8 +34,9 @@ __all__ = [
 #: seasonal period guessed from the index frequency, for default window lengths
 _SEASONAL_PERIODS = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4}
 
-#: smallest scale used when a window (or column) is constant, relative to its level
-_RELATIVE_FLOOR = 1e-6
+#: smallest scale used when a window (or column) is constant, relative to its level (the
+#: engine's, so that windows scaled here and in the engine's outpainting agree)
+_RELATIVE_FLOOR = RELATIVE_SCALE_FLOOR
 
 
 @dataclass

@@ -13,7 +13,6 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._diffusion import (
     DiffusionEngineMixin,
-    make_condition,
     seed_from,
     tiny_test_configurations,
     window_data,
@@ -30,7 +29,7 @@ from ._windows import (
     time_frequency,
     window_scaling,
 )
-from .engine import Condition, DiffusionModel, MaskStrategy, WindowData
+from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
 from .samples import SamplePaths
 
 __all__ = ["DiffusionForecaster"]
@@ -511,47 +510,42 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     ) -> np.ndarray:
         """Generate ``n_blocks`` horizons, each path conditioned on its own past.
 
+        Block ``b`` is a window of the last ``context`` steps before it (history, or
+        what the blocks before drew on that path) followed by its ``horizon`` steps,
+        standardised by its observed context and drawn once per path.
+
         Returns
         -------
         np.ndarray of shape (n_instances, n_samples, n_features, n_blocks * horizon)
         """
         context, horizon = self.context_length_, self.horizon_
-        n_samples = int(self.n_samples)
-        n_instances = len(pieces)
-        floors = np.stack([scale_floor(p.values) for p in pieces])  # (n_inst, F)
-        # history of every path: (n_inst, S, F, context) to start with
-        history = np.stack([_last_steps(p.values, context) for p in pieces])[:, None]
-        blocks = []
-        for block in range(n_blocks):
-            per_path = block > 0
-            past = history[..., -context:]
-            if not per_path:
-                past = past[:, 0]  # one window per instance, n_samples samples each
-            windows = np.concatenate(
-                [past, np.full(past.shape[:-1] + (horizon,), np.nan)], axis=-1
+        n_ahead = n_blocks * horizon
+        n_features = self.model_.n_features
+        future = np.full((n_features, n_ahead), np.nan)
+        values = [
+            np.concatenate([_last_steps(piece.values, context), future], axis=1)
+            for piece in pieces
+        ]
+        fill = np.zeros((n_features, context + n_ahead), dtype=bool)
+        fill[:, context:] = True  # missing history is neither given nor filled
+        rounds = [
+            OutpaintRound(
+                windows=[(number, block * horizon) for number in range(len(pieces))],
+                seed=self.seed_ + 7919 * (block + 1),
             )
-            shape = windows.shape
-            flat = windows.reshape(-1, shape[-2], shape[-1])
-            floor = np.repeat(floors, n_samples if per_path else 1, axis=0)
-            scaling = window_scaling(
-                flat, _context_mask(flat.shape, context), floor[:, :, None]
-            )
-            block_side = None
-            if side is not None:
-                start = block * horizon
-                block_side = side[:, :, start : start + context + horizon]
-                if per_path:
-                    block_side = np.repeat(block_side, n_samples, axis=0)
-            condition = _condition(scaling.apply(flat), block_side, context)
-            seed = self.seed_ + 7919 * (block + 1)
-            draws = self._draw(self.model_, condition, 1 if per_path else n_samples, seed)
-            draws = scaling.invert(draws)[..., context:]  # (n_windows, s, F, horizon)
-            draws = draws.reshape(n_instances, n_samples, shape[-2], horizon)
-            blocks.append(draws)
-            if block == 0:
-                history = np.repeat(history, n_samples, axis=1)
-            history = np.concatenate([history, draws], axis=-1)
-        return np.concatenate(blocks, axis=-1)
+            for block in range(n_blocks)
+        ]
+        paths = self._outpaint(
+            self.model_,
+            values,
+            rounds,
+            context + horizon,
+            int(self.n_samples),
+            fill=[fill] * len(pieces),
+            side=None if side is None else list(side),
+            window_scale_floor=np.stack([scale_floor(p.values) for p in pieces]),
+        )
+        return np.stack(paths)[..., context:]
 
     def _future_side(
         self,
@@ -706,8 +700,3 @@ def _context_mask(shape: tuple[int, ...], context: int) -> np.ndarray:
     mask = np.zeros(shape, dtype=bool)
     mask[..., :context] = True
     return mask
-
-
-def _condition(scaled: np.ndarray, side: np.ndarray | None, context: int) -> Condition:
-    given = _context_mask(scaled.shape, context) & ~np.isnan(scaled)
-    return make_condition(scaled, given, side)

@@ -11,7 +11,6 @@ from sktime.base import BaseEstimator
 
 from ._diffusion import (
     DiffusionEngineMixin,
-    make_condition,
     seed_from,
     tiny_test_configurations,
     window_data,
@@ -28,7 +27,7 @@ from ._windows import (
     tiling_starts,
     training_windows,
 )
-from .engine import MaskStrategy
+from .engine import MaskStrategy, OutpaintRound
 
 __all__ = ["DiffusionGenerator"]
 
@@ -290,19 +289,15 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
             observed entries of ``known`` are returned exactly.
         """
         window = self.window_length_
-        n_features = len(self.columns_)
         span = max(window, length)
-        paths = np.full((n_samples, n_features, span), np.nan)
-        paths[:, :, : known.shape[1]] = self.scaling_.apply(known[None])[0]
+        values = np.full((len(self.columns_), span), np.nan)
+        values[:, : known.shape[1]] = self.scaling_.apply(known[None])[0]
         starts = tiling_starts(span, window, stride=max(1, window // 2))
-        for start, block_stream in zip(starts, stream.spawn(len(starts)), strict=True):
-            current = paths[:, :, start : start + window]
-            if not np.isnan(current).any():
-                continue
-            given = ~np.isnan(current)
-            condition = make_condition(current, given)
-            draws = self._draw(self.model_, condition, 1, torch_seed(block_stream))[:, 0]
-            paths[:, :, start : start + window] = np.where(given, current, draws)
+        rounds = [
+            OutpaintRound([(0, int(start))], seed=torch_seed(block_stream))
+            for start, block_stream in zip(starts, stream.spawn(len(starts)), strict=True)
+        ]
+        (paths,) = self._outpaint(self.model_, [values], rounds, window, n_samples)
         paths = self.scaling_.invert(paths[:, None, :, :length])[:, 0]
         kept = ~np.isnan(known)
         paths[:, :, : known.shape[1]][:, kept] = known[kept]

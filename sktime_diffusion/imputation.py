@@ -13,7 +13,6 @@ from sktime.transformations.base import BaseTransformer
 from ._diffusion import (
     DiffusionEngineMixin,
     check_number,
-    make_condition,
     member_seeds,
     seed_from,
     split_samples,
@@ -31,7 +30,7 @@ from ._windows import (
     split_series,
     training_windows,
 )
-from .engine import DiffusionModel, MaskStrategy, WindowData
+from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
 from .engine.baselines import BASELINES
 from .samples import empirical_quantile_positions
 
@@ -503,6 +502,10 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     ) -> list[np.ndarray]:
         """Two rounds of window sampling with one model (see the class docstring).
 
+        Round 1 draws the windows side by side that hold a missing entry; round 2
+        draws, across each border between them, the missing entries of the middle
+        half of a window again, given the round-1 values of the quarters around it.
+
         Returns
         -------
         list of np.ndarray of shape (n_samples, n_features, n_timepoints)
@@ -511,52 +514,37 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         length = self.window_length_
         scaled = self._scaled_padded(pieces)
         lengths = [len(piece.values) for piece in pieces]
-        paths = [np.repeat(z[None], n_samples, axis=0) for z in scaled]  # (S, F, P)
 
-        # round 1: windows side by side
-        starts = [
-            (i, start)
-            for i, z in enumerate(scaled)
-            for start in range(0, z.shape[1], length)
-            if np.isnan(z[:, start : min(start + length, lengths[i])]).any()
-        ]
-        if starts:
-            windows = np.stack([scaled[i][:, s : s + length] for i, s in starts])
-            condition = make_condition(windows, ~np.isnan(windows))
-            draws = self._draw(model, condition, n_samples, seed + 1)
-            for (i, s), draw in zip(starts, draws, strict=True):
-                paths[i][:, :, s : s + length] = draw
-
-        # round 2: windows across the borders regenerate the middle half
-        quarter = length // 4
-        middle = np.zeros(length, dtype=bool)
-        middle[quarter : length - quarter] = True
-        starts = [
-            (i, start)
-            for i, z in enumerate(scaled)
-            for start in range(length // 2, z.shape[1] - length + 1, length)
-            if quarter > 0
-            and np.isnan(
-                z[:, start + quarter : min(start + length - quarter, lengths[i])]
-            ).any()
-        ]
-        if starts:
-            current = np.concatenate([paths[i][:, :, s : s + length] for i, s in starts])
-            missing = np.concatenate(
-                [
-                    np.repeat(np.isnan(scaled[i][None, :, s : s + length]), n_samples, 0)
-                    for i, s in starts
-                ]
+        def missing(number: int, start: int, stop: int) -> bool:
+            """Whether series ``number`` misses a value in steps ``start:stop``."""
+            return bool(
+                np.isnan(scaled[number][:, start : min(stop, lengths[number])]).any()
             )
-            regenerate = missing & middle
-            given = ~regenerate & ~np.isnan(current)
-            draws = self._draw(model, make_condition(current, given), 1, seed + 2)[:, 0]
-            draws = draws.reshape(len(starts), n_samples, *draws.shape[1:])
-            regenerate = regenerate.reshape(draws.shape)
-            for (i, s), draw, mask in zip(starts, draws, regenerate, strict=True):
-                window = paths[i][:, :, s : s + length]
-                window[mask] = draw[mask]
 
+        side_by_side = [
+            (number, start)
+            for number, z in enumerate(scaled)
+            for start in range(0, z.shape[1], length)
+            if missing(number, start, start + length)
+        ]
+        quarter = length // 4
+        across_borders = [
+            (number, start)
+            for number, z in enumerate(scaled)
+            for start in range(length // 2, z.shape[1] - length + 1, length)
+            if quarter > 0 and missing(number, start + quarter, start + length - quarter)
+        ]
+        rounds = [
+            OutpaintRound(side_by_side, seed=seed + 1),
+            OutpaintRound(
+                across_borders,
+                seed=seed + 2,
+                steps=slice(quarter, length - quarter),
+                redraw=True,
+            ),
+        ]
+        # the padding is filled too: round 2 is given what round 1 drew there
+        paths = self._outpaint(model, scaled, rounds, length, n_samples)
         return [
             self.scaling_.invert(path[None, :, :, :n])[0]
             for path, n in zip(paths, lengths, strict=True)

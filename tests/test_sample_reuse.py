@@ -6,6 +6,7 @@ import pytest
 from sktime.datasets import load_airline
 
 import sktime_diffusion._diffusion as diffusion
+import sktime_diffusion.engine.outpainting as outpainting
 from sktime_diffusion import DiffusionForecaster, DiffusionImputer, DilatedConvNetwork
 from sktime_diffusion._sample_cache import SAMPLE_CACHE, SampleCache
 
@@ -20,7 +21,8 @@ TINY = {
 
 @pytest.fixture
 def sampler_calls(monkeypatch):
-    """Counts the engine's sampling passes (calls of ``generate``)."""
+    """Counts the engine's sampling passes (calls of ``generate``, directly or by the
+    rounds of ``outpaint``)."""
     calls = []
     original = diffusion.generate
 
@@ -29,6 +31,7 @@ def sampler_calls(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(diffusion, "generate", counting)
+    monkeypatch.setattr(outpainting, "generate", counting)
     return calls
 
 

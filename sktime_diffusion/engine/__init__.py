@@ -5,6 +5,7 @@
 - :mod:`.baselines`: the interpolation a model may generate differences from;
 - :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
 - :mod:`.generate`: the batched sampling entry point;
+- :mod:`.outpainting`: long series filled window by window, in rounds of batched windows;
 - :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop;
@@ -17,6 +18,7 @@ from .generate import chunk_size, generate
 from .masks import MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .networks import NETWORKS, build_network
+from .outpainting import OutpaintRound, given_entry_scaling, outpaint
 from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_steps
 from .schedules import SCHEDULES, NoiseSchedule, make_schedule
 from .training import TrainingConfig, TrainingHistory, WindowData, train_model
@@ -29,6 +31,7 @@ __all__ = [
     "MaskStrategy",
     "NETWORKS",
     "NoiseSchedule",
+    "OutpaintRound",
     "PARAMETERISATIONS",
     "SAMPLERS",
     "SamplerSpec",
@@ -41,8 +44,10 @@ __all__ = [
     "conditional_gaussian",
     "draw_given_mask",
     "generate",
+    "given_entry_scaling",
     "grating_hidden",
     "make_schedule",
+    "outpaint",
     "resolve_sampling_steps",
     "resolve_device",
     "sampling_device",

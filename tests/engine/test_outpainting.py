@@ -1,0 +1,292 @@
+"""Outpainting long series window by window, checked with the exact Gaussian denoiser.
+
+The windows are 8 steps of a stationary AR(1) process (``rho = 0.8``, unit variance):
+it is Markov, so a window given the half it shares with an earlier one continues that
+one exactly, and a long path drawn window by window must follow the AR(1) law.
+"""
+
+import math
+from unittest import mock
+
+import numpy as np
+import pytest
+import torch
+
+import sktime_diffusion.engine.outpainting as outpainting
+from sktime_diffusion._windows import window_scaling
+from sktime_diffusion.engine import (
+    Condition,
+    DiffusionModel,
+    OutpaintRound,
+    conditional_gaussian,
+    generate,
+    given_entry_scaling,
+    make_schedule,
+    outpaint,
+)
+
+from .test_sampler_defaults import _OracleNetwork
+
+RHO, LENGTH = 0.8, 8
+STEPS = torch.arange(LENGTH, dtype=torch.float64)
+MEAN = torch.zeros(LENGTH, dtype=torch.float64)
+COVARIANCE = RHO ** (STEPS[:, None] - STEPS[None, :]).abs()
+
+
+def _model(n_side: int = 0, network=None) -> DiffusionModel:
+    schedule = make_schedule("cosine", n_steps=50)
+    config = {"kind": "dilated_conv", "n_features": 1, "channels": 4, "n_layers": 1}
+    model = DiffusionModel({**config, "n_side": n_side}, schedule, "v")
+    model.network = network or _OracleNetwork(
+        MEAN.reshape(1, LENGTH), COVARIANCE, schedule, "v"
+    )
+    return model
+
+
+def _series(length: int, known: dict[int, float]) -> torch.Tensor:
+    """One feature of ``length`` steps, NaN but at ``known``."""
+    values = torch.full((1, length), math.nan, dtype=torch.float64)
+    for step, value in known.items():
+        values[0, step] = value
+    return values
+
+
+def _continuing(n_timepoints: int, seed: int = 0) -> list[OutpaintRound]:
+    """Windows every half window, one round each, the last ending at the last step."""
+    starts = sorted(
+        {*range(0, n_timepoints - LENGTH + 1, LENGTH // 2), n_timepoints - LENGTH}
+    )
+    return [OutpaintRound([(0, start)], seed=seed + k) for k, start in enumerate(starts)]
+
+
+def _side_by_side_then_borders(n_timepoints: int) -> list[OutpaintRound]:
+    """The imputer's two rounds: windows side by side, then the middles across borders."""
+    quarter = LENGTH // 4
+    return [
+        OutpaintRound([(0, s) for s in range(0, n_timepoints, LENGTH)], seed=1),
+        OutpaintRound(
+            [(0, s) for s in range(LENGTH // 2, n_timepoints - LENGTH + 1, LENGTH)],
+            seed=2,
+            steps=slice(quarter, LENGTH - quarter),
+            redraw=True,
+        ),
+    ]
+
+
+def _outpaint(values, rounds, n_samples=3, **options):
+    options = {"sampler": "ddim", "n_steps": 4, **options}
+    return outpaint(_model(), [values], rounds, LENGTH, n_samples, **options)[0]
+
+
+# ---------------------------------------------------------------- what is kept
+def test_known_entries_come_back_exactly_and_every_unknown_entry_is_drawn():
+    values = _series(21, {0: 0.3, 1: -1.2, 9: 2.0, 20: 0.7})
+    paths = _outpaint(values, _continuing(21))
+    known = ~torch.isnan(values[0])
+    assert paths.shape == (3, 1, 21) and paths.dtype == torch.float64
+    assert torch.equal(paths[:, 0, known], values[0, known].expand(3, -1))
+    assert bool(torch.isfinite(paths).all())
+    assert not torch.equal(paths[0], paths[1])  # one draw per path
+
+
+def test_unknown_entries_outside_fill_are_neither_given_nor_kept():
+    """A forecast's missing history: generated inside the windows, returned as NaN."""
+    values = _series(16, {0: 0.3, 2: 0.1, 3: -0.4})
+    fill = torch.zeros(1, 16, dtype=torch.bool)
+    fill[0, 4:] = True
+    rounds = [OutpaintRound([(0, 0)], seed=0), OutpaintRound([(0, 8)], seed=1)]
+    paths = _outpaint(values, rounds, fill=[fill])
+    assert bool(torch.isnan(paths[:, 0, 1]).all())
+    assert bool(torch.isfinite(paths[:, 0, 4:]).all())
+
+
+def test_fill_that_no_window_reaches_stays_nan():
+    paths = _outpaint(_series(16, {0: 1.0}), [OutpaintRound([(0, 0)], seed=0)])
+    assert bool(torch.isfinite(paths[:, :, :8]).all())
+    assert bool(torch.isnan(paths[:, :, 8:]).all())
+
+
+def test_the_callers_values_are_not_modified():
+    values = _series(12, {0: 1.0})
+    before = values.clone()
+    _outpaint(values, _continuing(12))
+    assert torch.equal(values.isnan(), before.isnan())
+
+
+# ---------------------------------------------------------------- how rounds combine
+def test_a_later_window_continues_an_earlier_one_where_they_overlap():
+    values = _series(12, {0: 1.0})
+    first = [OutpaintRound([(0, 0)], seed=0)]
+    alone = _outpaint(values, first)
+    continued = _outpaint(values, [*first, OutpaintRound([(0, 4)], seed=1)])
+    assert torch.equal(continued[:, :, :8], alone[:, :, :8])
+    assert bool(torch.isfinite(continued).all())
+
+
+def test_redraw_draws_the_round_steps_again_and_keeps_the_rest():
+    values = _series(24, {0: 1.0, 5: 0.2, 23: -1.0})
+    side_by_side, borders = _side_by_side_then_borders(24)
+    first = _outpaint(values, [side_by_side])
+    both = _outpaint(values, [side_by_side, borders])
+    middles = torch.zeros(24, dtype=torch.bool)
+    for start in (4, 12):  # the border windows; their middles are steps 6:10, 14:18
+        middles[start + 2 : start + 6] = True
+    assert torch.equal(both[:, :, ~middles], first[:, :, ~middles])
+    assert bool((both[:, :, middles] != first[:, :, middles]).all())
+    assert bool((both[:, 0, 5] == 0.2).all())
+
+
+def test_a_window_with_nothing_to_draw_is_skipped():
+    values = _series(12, dict.fromkeys(range(8), 0.5))
+    with mock.patch.object(outpainting, "generate", wraps=outpainting.generate) as spy:
+        paths = _outpaint(values, _continuing(12))  # windows at 0 (all known) and 4
+    assert spy.call_count == 1 and bool(torch.isfinite(paths).all())
+
+
+def test_one_draw_per_path_of_a_window_is_n_samples_draws_of_it():
+    """So a first block drawn per path draws what one window with n_samples would."""
+    values = _series(LENGTH, {0: 0.5, 1: 0.1, 6: -0.3})
+    given = ~torch.isnan(values)
+    condition = Condition(torch.nan_to_num(values)[None], given[None])
+    options = {"sampler": "ddpm", "n_steps": 5}
+    expected = generate(
+        _model(), condition, 4, generator=torch.Generator().manual_seed(9), **options
+    )[0]
+    paths = _outpaint(values, [OutpaintRound([(0, 0)], seed=9)], 4, **options)
+    assert torch.equal(paths, expected)
+
+
+def test_the_same_seeds_draw_the_same_paths():
+    values = _series(20, {0: 1.0, 13: -0.5})
+    rounds = _continuing(20)
+    assert torch.equal(_outpaint(values, rounds), _outpaint(values, rounds))
+    assert not torch.equal(_outpaint(values, rounds), _outpaint(values, _continuing(20, 5)))
+
+
+def test_the_windows_of_several_series_are_drawn_in_one_round():
+    short, long = _series(8, {0: 1.0}), _series(16, {15: -1.0})
+    rounds = [OutpaintRound([(0, 0), (1, 0), (1, 8)], seed=3)]
+    paths = outpaint(_model(), [short, long], rounds, LENGTH, 2, sampler="ddim", n_steps=4)
+    assert [tuple(p.shape) for p in paths] == [(2, 1, 8), (2, 1, 16)]
+    assert all(bool(torch.isfinite(p).all()) for p in paths)
+
+
+def test_each_window_is_shown_its_stretch_of_the_side_channels():
+    seen = []
+
+    class Recording(_OracleNetwork):
+        def forward(self, network_input, t, given_values, given, side=None):
+            seen.append(side)
+            return super().forward(network_input, t, given_values, given)
+
+    schedule = make_schedule("cosine", n_steps=50)
+    network = Recording(MEAN.reshape(1, LENGTH), COVARIANCE, schedule, "v")
+    side = torch.arange(12, dtype=torch.float64).reshape(1, 12)
+    rounds = [OutpaintRound([(0, 4)], seed=0)]
+    outpaint(
+        _model(1, network),
+        [_series(12, {0: 1.0})],
+        rounds,
+        LENGTH,
+        2,
+        side=[side],
+        sampler="ddim",
+        n_steps=2,
+    )
+    assert seen and all(torch.equal(s, side[:, 4:12].expand(2, 1, 8)) for s in seen)
+
+
+# ---------------------------------------------------------------- the distribution
+def test_a_stretch_of_many_windows_follows_the_joint_gaussian():
+    """Given x_0, x_k ~ N(rho^k x_0, 1 - rho^(2k)) and lag-one correlation holds across
+    the windows' borders (steps 7 -> 8, 15 -> 16: drawn by different windows)."""
+    n, start = 3000, 1.5
+    paths = _outpaint(
+        _series(20, {0: start}), _continuing(20), n, sampler="dpm_solver", n_steps=None
+    )
+    x = paths[:, 0]
+    for k in (3, 8, 12, 19):
+        mean, variance = RHO**k * start, 1 - RHO ** (2 * k)
+        assert abs(float(x[:, k].mean()) - mean) < 4 * math.sqrt(variance / n)
+        assert abs(float(x[:, k].var()) / variance - 1) < 0.05 + 4 * math.sqrt(2 / n)
+    for k in (7, 15):
+        # Cov(x_k, x_k+1 | x_0) = rho (1 - rho^(2k)), so the correlation is
+        want = RHO * math.sqrt((1 - RHO ** (2 * k)) / (1 - RHO ** (2 * k + 2)))
+        got = float(torch.corrcoef(x[:, k : k + 2].T)[0, 1])
+        assert abs(got - want) < 0.05
+
+
+def test_a_gap_shorter_than_a_window_is_the_conditional_gaussian():
+    known = {0: 0.4, 1: 0.9, 2: 1.1, 5: -0.2, 6: 0.0, 7: 0.3}
+    values = _series(LENGTH, known)
+    n = 3000
+    paths = _outpaint(
+        values, [OutpaintRound([(0, 0)], seed=0)], n, sampler="dpm_solver", n_steps=None
+    )
+    given = ~torch.isnan(values[0])
+    want_mean, want_cov = conditional_gaussian(
+        MEAN, COVARIANCE, given, torch.nan_to_num(values[0])
+    )
+    gap = paths[:, 0, ~given]
+    variance = want_cov.diag()
+    assert bool(((gap.mean(0) - want_mean).abs() < 4 * (variance / n).sqrt()).all())
+    assert bool(((gap.var(0) / variance - 1).abs() < 0.05 + 4 * math.sqrt(2 / n)).all())
+
+
+# ---------------------------------------------------------------- window scaling
+def test_windows_standardised_by_their_given_entries_make_outpainting_affine():
+    """With ``window_scale_floor`` the model sees each window in the units of its given
+    entries: shifting and stretching the data shifts and stretches every path."""
+    values = _series(16, {0: 0.5, 1: -0.3, 2: 0.8, 3: 0.1})
+    fill = torch.isnan(values)
+    rounds = _continuing(16)  # every window is given the half before it
+    floor = torch.full((1, 1), 1e-3, dtype=torch.float64)
+    base = _outpaint(values, rounds, fill=[fill], window_scale_floor=floor)
+    moved = _outpaint(
+        250.0 + 40.0 * values, rounds, fill=[fill], window_scale_floor=40.0 * floor
+    )
+    assert torch.allclose(moved, 250.0 + 40.0 * base, rtol=1e-12, atol=1e-9)
+    unscaled = _outpaint(250.0 + 40.0 * values, rounds, fill=[fill])
+    assert not torch.allclose(unscaled, moved, rtol=1e-3)
+
+
+def test_given_entry_scaling_is_the_windows_module_rule():
+    rng = np.random.default_rng(0)
+    values = rng.normal(3.0, 2.0, size=(50, 3, 12))
+    given = rng.random(values.shape) < 0.6
+    given[0] = False  # no given entry: loc 0, scale 1
+    values[1, 0] = 7.0  # constant: the floor
+    floor = rng.uniform(0.0, 0.5, size=(50, 3, 1))
+    want = window_scaling(np.where(given, values, np.nan), given, floor)
+    loc, scale = given_entry_scaling(
+        torch.from_numpy(values), torch.from_numpy(given), torch.from_numpy(floor)
+    )
+    np.testing.assert_allclose(loc.numpy(), want.loc, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(scale.numpy(), want.scale, rtol=1e-14)
+
+
+# ---------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize(
+    ("rounds", "message"),
+    [
+        ([OutpaintRound([(0, 0), (0, 4)], seed=0)], "overlapping windows of series 0"),
+        ([OutpaintRound([(0, 9)], seed=0)], "window at step 9 of series 0"),
+        ([OutpaintRound([(1, 0)], seed=0)], "window of series 1, but there are 1"),
+        ([OutpaintRound([(0, 0)], seed=0, steps=slice(0, 8, 2))], "contiguous slice"),
+    ],
+)
+def test_rounds_that_cannot_be_drawn_are_refused(rounds, message):
+    with pytest.raises(ValueError, match=message):
+        _outpaint(_series(16, {0: 1.0}), rounds)
+
+
+def test_fill_of_known_entries_is_refused():
+    values = _series(8, {0: 1.0})
+    with pytest.raises(ValueError, match="fill of series 0 marks known"):
+        _outpaint(values, [OutpaintRound([(0, 0)], seed=0)], fill=[torch.ones(1, 8) > 0])
+
+
+def test_series_with_the_wrong_number_of_features_are_refused():
+    values = torch.full((2, 8), math.nan, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"series 0 needs shape \(1, n_timepoints\)"):
+        _outpaint(values, [OutpaintRound([(0, 0)], seed=0)])
