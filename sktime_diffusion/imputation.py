@@ -32,7 +32,7 @@ from ._windows import (
 )
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
 from .engine.baselines import BASELINES
-from .samples import empirical_quantile_positions
+from .samples import SamplePaths
 
 __all__ = ["DiffusionImputer"]
 
@@ -304,12 +304,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         missing = np.isnan(values)
         if not missing.any():
             return frame.copy()
-        samples = self._samples(values.shape, pieces, int(self.n_samples))
+        paths = self._paths(frame, pieces, int(self.n_samples))
         if self.point_estimate == "mean":
-            fill = samples.mean(axis=0)
+            fill = paths.mean().to_numpy()
         else:
-            position = empirical_quantile_positions(len(samples), [0.5])[0]
-            fill = np.sort(samples, axis=0)[position]
+            fill = paths.quantiles([0.5]).to_numpy()
         out = frame.copy()
         columns = np.flatnonzero(missing.any(axis=0))
         for column in columns:
@@ -341,22 +340,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         n_samples = self._check_n_samples(
             self.n_samples if n_samples is None else n_samples
         )
-        values = frame.to_numpy(np.float64, na_value=np.nan)
-        samples = self._samples(values.shape, pieces, n_samples)
-        rows = frame.index
-        index_levels = (
-            [rows.get_level_values(i) for i in range(rows.nlevels)]
-            if isinstance(rows, pd.MultiIndex)
-            else [rows]
-        )
-        tiled = [np.tile(np.asarray(level), n_samples) for level in index_levels]
-        index = pd.MultiIndex.from_arrays(
-            [np.repeat(np.arange(n_samples), len(rows)), *tiled],
-            names=["sample", *rows.names],
-        )
-        return pd.DataFrame(
-            samples.reshape(-1, values.shape[1]).copy(), index=index, columns=frame.columns
-        )
+        return self._paths(frame, pieces, n_samples).to_frame()
 
     def transform_quantiles(
         self, X, alpha: float | Sequence[float] = (0.05, 0.95)
@@ -380,7 +364,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         """
         alpha = _check_probabilities(type(self).__name__, "alpha", alpha)
         frame, pieces = self._checked_public_input(X)
-        return self._quantile_table(frame, pieces, alpha)
+        return self._paths(frame, pieces, int(self.n_samples)).quantiles(alpha)
 
     def transform_interval(
         self, X, coverage: float | Sequence[float] = 0.9
@@ -401,30 +385,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         owner = type(self).__name__
         coverage = _check_probabilities(owner, "coverage", coverage, open_interval=True)
         frame, pieces = self._checked_public_input(X)
-        alpha = sorted({a for c in coverage for a in ((1 - c) / 2, (1 + c) / 2)})
-        quantiles = self._quantile_table(frame, pieces, alpha)
-        columns, parts = [], []
-        for variable in frame.columns:
-            for c in coverage:
-                for side, a in (("lower", (1 - c) / 2), ("upper", (1 + c) / 2)):
-                    columns.append((variable, c, side))
-                    parts.append(quantiles[(variable, a)].to_numpy())
-        return pd.DataFrame(
-            np.column_stack(parts),
-            index=frame.index,
-            columns=pd.MultiIndex.from_tuples(columns),
-        )
-
-    def _quantile_table(
-        self, frame: pd.DataFrame, pieces: list[SeriesPiece], alpha: list[float]
-    ) -> pd.DataFrame:
-        values = frame.to_numpy(np.float64, na_value=np.nan)
-        samples = self._samples(values.shape, pieces, int(self.n_samples))
-        positions = empirical_quantile_positions(len(samples), alpha)
-        ordered = np.sort(samples, axis=0)[positions]  # (n_alpha, n_rows, n_features)
-        table = ordered.transpose(1, 2, 0).reshape(len(frame), -1)
-        columns = pd.MultiIndex.from_product([frame.columns, alpha])
-        return pd.DataFrame(table, index=frame.index, columns=columns)
+        return self._paths(frame, pieces, int(self.n_samples)).intervals(coverage)
 
     # ================================================================== checks
     def _checked_public_input(self, X) -> tuple[pd.DataFrame, list[SeriesPiece]]:
@@ -446,6 +407,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         return frame, pieces
 
     # ================================================================== sampling
+    def _paths(
+        self, frame: pd.DataFrame, pieces: list[SeriesPiece], n_samples: int
+    ) -> SamplePaths:
+        """:meth:`_samples` of ``frame``, on its rows: every output summarises these."""
+        samples = self._samples(frame.shape, pieces, n_samples)
+        return SamplePaths.of_rows(samples, frame.index, frame.columns)
+
     def _samples(
         self, shape: tuple[int, int], pieces: list[SeriesPiece], n_samples: int
     ) -> np.ndarray:

@@ -17,6 +17,9 @@ import pandas as pd
 
 __all__ = ["SamplePaths", "empirical_quantile_positions"]
 
+#: the two columns of an interval, in the order of sktime's ``predict_interval``
+BOUNDS = ("lower", "upper")
+
 
 def empirical_quantile_positions(n_samples: int, alpha: Sequence[float]) -> np.ndarray:
     """Positions in the sorted sample of skpro's ``Empirical`` quantiles.
@@ -38,6 +41,9 @@ def empirical_quantile_positions(n_samples: int, alpha: Sequence[float]) -> np.n
 @dataclass
 class SamplePaths:
     """Sample paths of several series over a common time index.
+
+    Samples of the rows of any frame (a panel of series of unequal lengths, say) are
+    :meth:`of_rows`: one block of rows on the frame's own index.
 
     Parameters
     ----------
@@ -61,6 +67,33 @@ class SamplePaths:
     instance_names: list = field(default_factory=list)
     time_name: Hashable = None
 
+    @classmethod
+    def of_rows(
+        cls, samples: np.ndarray, index: pd.Index, columns: pd.Index
+    ) -> SamplePaths:
+        """Samples of every row of a frame, summarised on the frame's own index.
+
+        Parameters
+        ----------
+        samples : np.ndarray of shape (n_samples, n_rows, n_features)
+        index : pd.Index
+            The frame's ``n_rows`` rows (a MultiIndex for panels).
+        columns : pd.Index
+            The ``n_features`` variable names.
+
+        Returns
+        -------
+        SamplePaths
+            A view of ``samples``, not a copy.
+        """
+        return cls(
+            values=samples.transpose(0, 2, 1)[None],
+            keys=[()],
+            time_index=index,
+            columns=columns,
+            time_name=index.name,
+        )
+
     @property
     def n_samples(self) -> int:
         """Sample paths per series."""
@@ -69,6 +102,8 @@ class SamplePaths:
     # ------------------------------------------------------------------ indexing
     def row_index(self) -> pd.Index:
         """Rows of the summaries: time, or (instance levels..., time) for panels."""
+        if self.keys == [()] and isinstance(self.time_index, pd.MultiIndex):
+            return self.time_index  # the rows of :meth:`of_rows` on a panel
         time_index = pd.Index(self.time_index, name=self.time_name)
         if self.keys == [()]:
             return time_index
@@ -91,12 +126,34 @@ class SamplePaths:
     def quantiles(self, alpha: Sequence[float]) -> pd.DataFrame:
         """Quantiles per variable, with columns ``(variable, alpha)``."""
         alpha = list(alpha)
+        columns = pd.MultiIndex.from_product([self.columns, alpha])
+        return self._table(self._sorted_at(alpha), columns)
+
+    def intervals(self, coverage: Sequence[float]) -> pd.DataFrame:
+        """Central intervals per variable, as sktime's ``predict_interval``.
+
+        Columns ``(variable, coverage, "lower" | "upper")``; the bounds are the
+        quantiles ``(1 - coverage) / 2`` and ``(1 + coverage) / 2``.
+        """
+        coverage = list(coverage)
+        alpha = [a for c in coverage for a in ((1 - c) / 2, (1 + c) / 2)]
+        columns = pd.MultiIndex.from_tuples(
+            [(v, c, side) for v in self.columns for c in coverage for side in BOUNDS]
+        )
+        return self._table(self._sorted_at(alpha), columns)
+
+    def _sorted_at(self, alpha: list[float]) -> np.ndarray:
+        """The samples at the quantile positions of ``alpha``.
+
+        Returns
+        -------
+        np.ndarray of shape (n_instances, n_times, n_features * len(alpha))
+            Features outer, ``alpha`` inner.
+        """
         positions = empirical_quantile_positions(self.n_samples, alpha)
         ordered = np.sort(self.values, axis=1)[:, positions]  # (inst, A, F, T)
         array = ordered.transpose(0, 3, 2, 1)  # (inst, T, F, A)
-        array = array.reshape(array.shape[0], array.shape[1], -1)
-        columns = pd.MultiIndex.from_product([self.columns, alpha])
-        return self._table(array, columns)
+        return array.reshape(array.shape[0], array.shape[1], -1)
 
     def mean(self) -> pd.DataFrame:
         """Mean over samples, columns as the data."""

@@ -170,3 +170,46 @@ def test_sample_paths_for_1000_series_summarise_in_seconds():
     frame = paths.to_frame()
     assert quantiles.shape == (24_000, 3) and frame.shape == (2_400_000, 1)
     assert time.perf_counter() - started < 10
+
+
+def test_sample_paths_intervals_are_the_quantiles_at_the_two_tails():
+    rng = np.random.default_rng(0)
+    paths = SamplePaths(
+        values=rng.normal(size=(2, 20, 2, 5)),
+        keys=[("a",), ("b",)],
+        time_index=pd.RangeIndex(5),
+        columns=pd.Index(["x", "y"]),
+        instance_names=["id"],
+        time_name="t",
+    )
+    intervals = paths.intervals([0.5, 0.9])
+    quantiles = paths.quantiles([0.25, 0.75, 0.05, 0.95])
+    assert list(intervals.columns[:4]) == [
+        ("x", 0.5, "lower"),
+        ("x", 0.5, "upper"),
+        ("x", 0.9, "lower"),
+        ("x", 0.9, "upper"),
+    ]
+    for variable in ("x", "y"):
+        for coverage, low, high in ((0.5, 0.25, 0.75), (0.9, 0.05, 0.95)):
+            np.testing.assert_array_equal(
+                intervals[(variable, coverage, "lower")], quantiles[(variable, low)]
+            )
+            np.testing.assert_array_equal(
+                intervals[(variable, coverage, "upper")], quantiles[(variable, high)]
+            )
+
+
+def test_sample_paths_of_rows_summarise_on_a_panels_own_rows():
+    """Series of unequal lengths share no time index: their rows are one block."""
+    rows = pd.MultiIndex.from_tuples(
+        [("a", 0), ("a", 1), ("a", 2), ("b", 0)], names=["key", "t"]
+    )
+    samples = np.arange(3 * 4 * 2, dtype=float).reshape(3, 4, 2)  # (S, rows, F)
+    paths = SamplePaths.of_rows(samples, rows, pd.Index(["p", "q"]))
+    pd.testing.assert_index_equal(paths.quantiles([0.5]).index, rows)
+    np.testing.assert_array_equal(paths.mean().to_numpy(), samples.mean(axis=0))
+    np.testing.assert_array_equal(paths.quantiles([1.0]).to_numpy(), samples[-1])
+    frame = paths.to_frame()
+    assert frame.index.names == ["sample", "key", "t"]
+    np.testing.assert_array_equal(frame.to_numpy(), samples.reshape(-1, 2))
