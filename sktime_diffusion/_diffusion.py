@@ -510,7 +510,8 @@ class DiffusionEngineMixin:
                 return None
             return [torch.as_tensor(array, device=device) for array in arrays]
 
-        floor = window_scale_floor
+        if window_scale_floor is not None:
+            window_scale_floor = torch.as_tensor(window_scale_floor, device=device)
         n_steps = check_sampler(self.sampler, self.n_sampling_steps)  # warned at fit
         with self._sampling_progress(None) as progress:
             paths = outpaint(
@@ -521,7 +522,7 @@ class DiffusionEngineMixin:
                 n_samples,
                 fill=on_device(fill),
                 side=on_device(side),
-                window_scale_floor=None if floor is None else torch.as_tensor(floor),
+                window_scale_floor=window_scale_floor,
                 sampler=self.sampler,
                 n_steps=n_steps,
                 progress=progress,
