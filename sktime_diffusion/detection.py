@@ -37,7 +37,8 @@ __all__ = [
     "default_detector_window",
     "default_score_smoothing",
     "flagged_segments",
-    "held_out_points",
+    "threshold_blocks",
+    "training_stretches",
     "pool_scores",
     "smooth_scores",
 ]
@@ -78,20 +79,23 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     score divided by the square root of the window length. The mean makes an anomaly
     that lasts (a level shift, a lost daily shape) lift its whole stretch and averages
     away the noise of the few reconstructions per point; the second term keeps a single
-    spike standing out. ``score_smoothing=1`` gives the raw point scores;
-    ``docs/benchmarks.md`` compares the poolings on NAB.
+    spike standing out. ``score_smoothing=1`` gives the raw point scores (the poolings
+    compared on NAB: ``docs/decisions.md``, D23).
 
-    **The threshold.** ``contamination`` is the share of points to flag: by default
-    (``threshold_fraction=0``) ``fit`` scores its own data after training and sets
-    ``threshold_`` to the ``1 - contamination`` quantile of those scores (as
-    scikit-learn's ``IsolationForest`` does). A model reconstructs the windows it
-    trained on better than new ones, so on new normal data this threshold can flag
-    several times ``contamination``. ``threshold_fraction > 0`` holds out the end of the
-    ``fit`` data instead (that share of its time points, at least one window): the
-    model trains on the rest and ``threshold_`` is the quantile of the held-out end's
-    scores. That end is short, though, and its pooled scores hold few independent
-    values, so on short or changing series it can flag far more than the in-sample
-    threshold; ``docs/benchmarks.md`` measures both on held-out normal data.
+    **The threshold.** ``contamination`` is the share of normal points to flag. A
+    model reconstructs the windows it trained on better than new ones, so the quantile
+    of its own training scores flags more than ``contamination`` on new data; and the
+    pooled scores of a short held-out stretch hold few independent values, so their
+    own quantile is no better. With ``threshold_fraction > 0``, ``fit`` holds out
+    blocks spread over the ``fit`` data (:func:`threshold_blocks`), trains on the rest,
+    and sets ``threshold_`` to the ``1 - contamination`` quantile of the pooled scores
+    of the points it trained on times ``held_out_ratio_``, the median pooled score of
+    the held-out points over that of the training points: the tail's shape from all
+    the training data, its level from data the model did not train on.
+    ``threshold_fraction=0`` trains on all the data and takes the plain quantile of its
+    own scores (as scikit-learn's ``IsolationForest`` does). On new data that drifts
+    away from the ``fit`` data either flags more than ``contamination``
+    (``docs/decisions.md``, D25).
     ``transform`` and ``predict`` flag the points scoring above ``threshold_``; the
     raw scores are always available from ``transform_scores``, so users can set their
     own threshold.
@@ -103,8 +107,8 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         of the index frequency within [16, 96] (48 for hourly data; a day is the period
         of data taken every few minutes or seconds, so 96 for them), or 32 when the
         index says nothing of a period, and never longer than the ``fit`` series (half
-        of it with ``threshold_fraction > 0``). A window of a week on 30-minute data
-        was measured and is not the default (``docs/benchmarks.md``).
+        of it with ``threshold_fraction > 0``; a window of the longest cycle was
+        measured and is not the default: ``docs/decisions.md``, D24 and D25).
         Series given to ``predict`` and the other methods need at least this many
         time points.
     grating_slices : tuple of int, default=(2, 8)
@@ -118,10 +122,11 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         ``1 - contamination`` quantile of the scores that set it (see
         ``threshold_fraction``).
     threshold_fraction : float, default=0
-        Share of the ``fit`` data's time points, at its end, held out from training to
-        set ``threshold_`` from their scores (at least ``window_length_`` points, and
-        the rest must hold a window too), in [0, 0.5]. 0 trains on all the ``fit`` data
-        and sets ``threshold_`` from the scores of that same data.
+        Share of the ``fit`` data's time points held out from training, in blocks
+        spread over it (:func:`threshold_blocks`: at least one window each, the last at
+        its end; the rest must hold a window in a row), to set ``threshold_`` (see
+        above), in [0, 0.5]. 0 trains on all the ``fit`` data and sets ``threshold_``
+        from the scores of that same data.
     score_smoothing : int or None, default=None
         Steps of the two-scale pooling of the point scores (:func:`pool_scores`); 1
         keeps the raw point scores, None means ``window_length_`` (the stretch the model
@@ -142,11 +147,14 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     threshold_ : float
         Scores above it are flagged as anomalies.
     threshold_scores_ : np.ndarray
-        Scores of the (last at most 8,192 points of the) held-out end of the ``fit``
-        data (of the training data with ``threshold_fraction=0``) that set
-        ``threshold_``.
+        Pooled scores of the held-out points of the (last at most 8,192 points of the)
+        ``fit`` data; of the points the model trained on with ``threshold_fraction=0``.
+    held_out_ratio_ : float
+        Median pooled score of the held-out points over that of the training points
+        (above 1 when the model reconstructs its training windows better than new
+        ones); 1 with ``threshold_fraction=0``.
     n_held_out_ : int
-        Time points at the end of the ``fit`` data held out from training (0 with
+        Time points of the ``fit`` data held out from training (0 with
         ``threshold_fraction=0``).
     training_history_ : sktime_diffusion.engine.TrainingHistory
         Losses of training.
@@ -269,7 +277,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         )
 
     def _fit(self, X, y=None):
-        """Train on ``X`` (but its held-out end), then set the threshold from scores."""
+        """Train on ``X`` but its held-out blocks, then set the threshold from scores."""
         self._check_parameters()
         owner = type(self).__name__
         frame = check_frame(X, owner, "X", require_observed=True)
@@ -280,19 +288,20 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             else default_detector_window(frame.index, len(frame), fraction)
         )
         self._check_long_enough(frame, "fit")
-        self.n_held_out_ = held_out_points(len(frame), self.window_length_, fraction)
-        self._check_room_to_hold_out(len(frame))
+        held_out = threshold_blocks(len(frame), self.window_length_, fraction)
+        self.n_held_out_ = int(held_out.sum())
         values = frame.to_numpy(np.float64, na_value=np.nan)
-        n_training = len(values) - self.n_held_out_
-        training, held_out = values[:n_training], values[n_training:]
-        check_every_column_observed(
-            owner, split_series(frame.iloc[:n_training]), frame.columns
-        )
+        stretches = training_stretches(held_out, self.window_length_)
+        self._check_room_to_hold_out(len(frame), stretches)
+        pieces = [values[start:end] for start, end in stretches]
+        training = np.concatenate(pieces)
+        rows = np.concatenate([np.arange(start, end) for start, end in stretches])
+        check_every_column_observed(owner, split_series(frame.iloc[rows]), frame.columns)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(training)
         self.seed_ = seed_from(self.random_state)
         windows = training_windows(
-            [self.scaling_.apply_to_series(training)], self.window_length_
+            [self.scaling_.apply_to_series(piece) for piece in pieces], self.window_length_
         )
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(
@@ -305,27 +314,55 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.training_history_ = self._train(
             self.model_, window_data(windows), masks, self.seed_
         )
-        scored = held_out if self.n_held_out_ else training
-        self.threshold_scores_ = self._scores(scored[-_MAX_THRESHOLD_POINTS:])
-        finite = self.threshold_scores_[np.isfinite(self.threshold_scores_)]
-        if len(finite) == 0:
-            raise ValueError(
-                f"{owner}: the held-out end of the fit data (last {self.n_held_out_} "
-                "time points) has no observed value to set threshold_ from"
-            )
-        self.threshold_ = float(np.quantile(finite, 1 - float(self.contamination)))
+        self._set_threshold(values, held_out)
         return self
 
-    def _check_room_to_hold_out(self, n_timepoints: int) -> None:
-        """The fit data must hold a training window besides its held-out end."""
-        if n_timepoints - self.n_held_out_ < self.window_length_:
+    def _check_room_to_hold_out(
+        self, n_timepoints: int, stretches: list[tuple[int, int]]
+    ) -> None:
+        """The fit data must hold a training window besides its held-out blocks."""
+        if not stretches:
             raise ValueError(
                 f"{type(self).__name__} needs window_length={self.window_length_} time "
-                f"points to train on besides the {self.n_held_out_} held out to set "
-                f"threshold_ (threshold_fraction={self.threshold_fraction}), got "
+                f"points in a row to train on besides the {self.n_held_out_} held out "
+                f"to set threshold_ (threshold_fraction={self.threshold_fraction}), got "
                 f"{n_timepoints} in all; pass a longer series, a shorter window_length "
                 "or threshold_fraction=0"
             )
+
+    def _set_threshold(self, values: np.ndarray, held_out: np.ndarray) -> None:
+        """``threshold_`` from the fit data's scores (see the class docstring).
+
+        The (last at most 8,192 points of the) whole fit series is scored once; the
+        point scores of the points the model trained on and of the held-out points are
+        pooled apart, so that neither enters the other's pooled scores.
+        """
+        owner = type(self).__name__
+        points = self._point_scores(values[-_MAX_THRESHOLD_POINTS:])
+        kept = held_out[-_MAX_THRESHOLD_POINTS:]
+        steps = self._smoothing_steps()
+        trained = _finite(pool_scores(np.where(kept, np.nan, points), steps)[~kept])
+        if len(trained) == 0:
+            raise ValueError(
+                f"{owner}: the fit data the model trained on has no observed value "
+                "to set threshold_ from"
+            )
+        self.threshold_scores_ = trained
+        self.held_out_ratio_ = 1.0
+        if kept.any():
+            held = _finite(pool_scores(np.where(kept, points, np.nan), steps)[kept])
+            if len(held) == 0:
+                raise ValueError(
+                    f"{owner}: the fit data held out to set threshold_ "
+                    f"({self.n_held_out_} time points) has no observed value"
+                )
+            self.threshold_scores_ = held
+            if np.median(trained) == 0:  # nothing to rescale: the held-out quantile
+                trained = held
+            else:
+                self.held_out_ratio_ = float(np.median(held) / np.median(trained))
+        quantile = np.quantile(trained, 1 - float(self.contamination))
+        self.threshold_ = float(quantile * self.held_out_ratio_)
 
     def _slice_counts(self) -> tuple[int, ...]:
         """Distinct slice counts, none above the window length."""
@@ -382,6 +419,10 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
 
     def _scores(self, values: np.ndarray) -> np.ndarray:
         """Scores of one series of shape (n_timepoints, n_features); NaN if unobserved."""
+        return pool_scores(self._point_scores(values), self._smoothing_steps())
+
+    def _point_scores(self, values: np.ndarray) -> np.ndarray:
+        """Unpooled scores (n_timepoints,) of a series (n_timepoints, n_features)."""
         scaled = self.scaling_.apply_to_series(values)
         n_features, n_timepoints = scaled.shape
         length = self.window_length_
@@ -410,7 +451,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             np.nan,
             np.nanmax(np.where(np.isnan(errors), -np.inf, errors), axis=1),
         )
-        return pool_scores(worst_feature.mean(axis=0), self._smoothing_steps())
+        return worst_feature.mean(axis=0)
 
     def _smoothing_steps(self) -> int:
         if self.score_smoothing is not None:
@@ -466,6 +507,10 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         ]
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
 def _positions_above(scores: np.ndarray, threshold: float) -> np.ndarray:
     """Positions of the scores above ``threshold``; NaN is never above."""
     return np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) > threshold)
@@ -501,10 +546,16 @@ def flagged_segments(scores: np.ndarray, threshold: float) -> pd.Series:
     )
 
 
-def held_out_points(
+def threshold_blocks(
     n_timepoints: int, window_length: int, threshold_fraction: float
-) -> int:
-    """Time points at the end of the fit data held out to set the threshold.
+) -> np.ndarray:
+    """Time points of the fit data held out from training to set the threshold.
+
+    The fit data is cut into ``n_blocks = max(1, round(threshold_fraction *
+    n_timepoints / window_length))`` equal segments, and the last
+    ``ceil(threshold_fraction * segment)`` points of each (at least one window) are
+    held out: blocks spread over the whole fit data, the last one at its end, so the
+    threshold sees every part of it and not only its end.
 
     Parameters
     ----------
@@ -516,13 +567,36 @@ def held_out_points(
 
     Returns
     -------
-    int
-        0 when ``threshold_fraction`` is 0, else ``ceil(threshold_fraction *
-        n_timepoints)`` and at least ``window_length`` (one window to score).
+    np.ndarray of bool, shape (n_timepoints,)
+        True where held out; all False when ``threshold_fraction`` is 0.
     """
+    held_out = np.zeros(n_timepoints, dtype=bool)
     if threshold_fraction == 0:
-        return 0
-    return max(math.ceil(threshold_fraction * n_timepoints), int(window_length))
+        return held_out
+    n_blocks = max(1, round(threshold_fraction * n_timepoints / window_length))
+    bounds = np.linspace(0, n_timepoints, n_blocks + 1).round().astype(int)
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        block = max(math.ceil(threshold_fraction * (end - start)), int(window_length))
+        held_out[max(start, end - block) : end] = True
+    return held_out
+
+
+def training_stretches(held_out: np.ndarray, window_length: int) -> list[tuple[int, int]]:
+    """Runs of points not held out that hold at least one window.
+
+    Parameters
+    ----------
+    held_out : np.ndarray of bool, shape (n_timepoints,)
+    window_length : int
+
+    Returns
+    -------
+    list of (start, end)
+        Row ranges ``[start, end)``, in time order.
+    """
+    edges = np.flatnonzero(np.diff(np.r_[True, held_out, True].astype(np.int8)))
+    runs = zip(edges[::2], edges[1::2], strict=True)  # (start, end) of False runs
+    return [(int(a), int(b)) for a, b in runs if b - a >= window_length]
 
 
 def default_detector_window(
@@ -543,7 +617,7 @@ def default_detector_window(
     -------
     int
         :func:`~sktime_diffusion._windows.default_window_length`, at most half the fit
-        data when ``threshold_fraction > 0`` (so that training and the held-out end
+        data when ``threshold_fraction > 0`` (so that training and a held-out block
         each hold a window), at most all of it otherwise.
     """
     longest = n_timepoints if threshold_fraction == 0 else n_timepoints // 2

@@ -15,9 +15,10 @@ from sktime_diffusion import DiffusionAnomalyDetector, DilatedConvNetwork
 from sktime_diffusion.detection import (
     default_detector_window,
     default_score_smoothing,
-    held_out_points,
     pool_scores,
     smooth_scores,
+    threshold_blocks,
+    training_stretches,
 )
 
 TINY = {
@@ -95,33 +96,69 @@ def test_labels_and_points_agree_with_the_threshold(fitted):
     assert np.flatnonzero(labels.to_numpy().ravel()).tolist() == flagged.tolist()
 
 
-def test_threshold_is_the_contamination_quantile_of_the_held_out_end():
+def test_threshold_is_the_training_quantile_rescaled_to_the_held_out_level():
     data = _seasonal().iloc[:200]
-    detector = DiffusionAnomalyDetector(**{**TINY, "threshold_fraction": 0.25}).fit(data)
-    # the last quarter of the 200 fit points, scored as new data is
-    end_scores = detector.transform_scores(data.iloc[-50:])["scores"].to_numpy()
-    assert detector.threshold_ == pytest.approx(np.quantile(end_scores, 0.99))
-    assert detector.n_held_out_ == 50
-    np.testing.assert_array_equal(detector.threshold_scores_, end_scores)
+    params = {**TINY, "threshold_fraction": 0.25, "score_smoothing": 1}
+    detector = DiffusionAnomalyDetector(**params).fit(data)
+    held_out = threshold_blocks(200, 12, 0.25)
+    # raw point scores of the fit data, scored as a whole
+    own = detector.transform_scores(data)["scores"].to_numpy()
+    np.testing.assert_array_equal(detector.threshold_scores_, own[held_out])
+    assert detector.n_held_out_ == held_out.sum()
+    ratio = np.median(own[held_out]) / np.median(own[~held_out])
+    assert detector.held_out_ratio_ == pytest.approx(ratio)
+    assert detector.threshold_ == pytest.approx(np.quantile(own[~held_out], 0.99) * ratio)
 
 
-def test_the_model_never_trains_on_the_held_out_end():
+def test_pooled_threshold_scores_pool_only_the_held_out_points():
+    data = _seasonal().iloc[:200]
+    params = {**TINY, "threshold_fraction": 0.25}
+    detector = DiffusionAnomalyDetector(**params).fit(data)
+    raw = DiffusionAnomalyDetector(**{**params, "score_smoothing": 1}).fit(data)
+    held_out = threshold_blocks(200, 12, 0.25)
+    points = raw.transform_scores(data)["scores"].to_numpy()
+    pooled = pool_scores(np.where(held_out, points, np.nan), 12)[held_out]
+    np.testing.assert_allclose(detector.threshold_scores_, pooled)
+
+
+def test_the_model_never_trains_on_the_held_out_blocks():
     data = _seasonal(n=200)
+    held_out = threshold_blocks(200, 12, 0.25)
     changed = data.copy()
-    changed.iloc[-50:] = changed.iloc[-50:] * 3 + 1  # the held-out end only
-    held_out = {**TINY, "threshold_fraction": 0.25}
-    first = DiffusionAnomalyDetector(**held_out).fit(data)
-    second = DiffusionAnomalyDetector(**held_out).fit(changed)
+    changed.iloc[held_out] = changed.iloc[held_out] * 3 + 1  # the held-out points only
+    params = {**TINY, "threshold_fraction": 0.25}
+    first = DiffusionAnomalyDetector(**params).fit(data)
+    second = DiffusionAnomalyDetector(**params).fit(changed)
     for name, weights in first.model_.state_dict().items():
         assert torch.equal(weights, second.model_.state_dict()[name]), name
     np.testing.assert_array_equal(first.scaling_.scale, second.scaling_.scale)
     assert first.threshold_ != second.threshold_
 
 
+def test_held_out_blocks_spread_over_the_fit_data_and_end_at_its_end():
+    held_out = threshold_blocks(1000, 40, 0.2)  # 5 segments of 200, the last 40 of each
+    assert held_out.sum() == 200
+    assert held_out[-40:].all() and not held_out[:160].any()
+    for segment in range(5):
+        part = held_out[200 * segment : 200 * (segment + 1)]
+        assert part[-40:].all() and not part[:-40].any()
+    assert training_stretches(held_out, 40) == [
+        (0, 160),
+        (200, 360),
+        (400, 560),
+        (600, 760),
+        (800, 960),
+    ]
+    assert training_stretches(held_out, 161) == []  # none holds a window of 161
+    short = threshold_blocks(100, 40, 0.1)  # one block, at least a window long
+    assert short.sum() == 40 and short[-40:].all()
+    assert not threshold_blocks(100, 40, 0).any()
+
+
 def test_in_sample_threshold_by_default():
     data = _seasonal(n=200)
     detector = DiffusionAnomalyDetector(**TINY).fit(data)
-    assert detector.n_held_out_ == 0
+    assert detector.n_held_out_ == 0 and detector.held_out_ratio_ == 1
     own_scores = detector.transform_scores(data)["scores"].to_numpy()
     np.testing.assert_array_equal(detector.threshold_scores_, own_scores)
     assert detector.threshold_ == pytest.approx(np.quantile(own_scores, 0.99))
@@ -247,9 +284,7 @@ def test_default_window_leaves_room_for_training_and_the_held_out_end():
     index = pd.RangeIndex(40)
     assert default_detector_window(index, 40, 0.25) == 20  # half the fit data
     assert default_detector_window(index, 40, 0) == 32  # the usual window
-    assert held_out_points(40, 20, 0.25) == 20  # at least one window
-    assert held_out_points(400, 20, 0.25) == 100
-    assert held_out_points(400, 20, 0) == 0
+    assert threshold_blocks(40, 20, 0.25).sum() == 20  # at least one window
     detector = DiffusionAnomalyDetector(
         **{**TINY, "window_length": None, "threshold_fraction": 0.25}
     )
@@ -310,9 +345,10 @@ def test_bad_parameters_are_refused_at_fit(parameter, value, message):
         detector.fit(_seasonal())
 
 
-def test_fit_data_without_room_for_a_held_out_end_is_refused():
+def test_fit_data_without_room_for_a_held_out_block_is_refused():
     data = _seasonal(n=20)  # a window of 12 to train on and 12 held out need 24
-    with pytest.raises(ValueError, match="window_length=12 time points to train on"):
+    message = "window_length=12 time points in a row to train on"
+    with pytest.raises(ValueError, match=message):
         DiffusionAnomalyDetector(**{**TINY, "threshold_fraction": 0.25}).fit(data)
     detector = DiffusionAnomalyDetector(**TINY).fit(data)
     assert detector.n_held_out_ == 0
