@@ -51,13 +51,9 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
+from sktime_diffusion.anomaly_scores import pool_scores, smooth_scores
 from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
-from sktime_diffusion.detection import (
-    default_detector_window,
-    default_score_smoothing,
-    pool_scores,
-    smooth_scores,
-)
+from sktime_diffusion.detection import default_detector_window, default_score_smoothing
 from sktime_diffusion.metrics import best_f1, point_adjusted_scores
 
 SERIES = [

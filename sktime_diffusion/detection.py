@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from sktime.detection.base import BaseDetector
 
 from ._diffusion import (
@@ -27,10 +26,10 @@ from ._windows import (
     default_window_length,
     series_scaling,
     split_series,
-    tiling_starts,
     training_windows,
 )
-from .engine import MaskStrategy, grating_hidden
+from .anomaly_scores import point_scores, pool_scores
+from .engine import MaskStrategy
 
 __all__ = [
     "DiffusionAnomalyDetector",
@@ -39,16 +38,10 @@ __all__ = [
     "flagged_segments",
     "threshold_blocks",
     "training_stretches",
-    "pool_scores",
-    "smooth_scores",
 ]
 
-#: windows scored per batch of sampling (bounds the memory of the samples)
-_WINDOWS_PER_BATCH = 256
 #: most time points of the fit data scored to set the threshold
 _MAX_THRESHOLD_POINTS = 8192
-#: smallest spread of the samples, in units of the fit data's standard deviation
-_SPREAD_FLOOR = 0.01
 
 
 class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
@@ -423,72 +416,20 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
 
     def _point_scores(self, values: np.ndarray) -> np.ndarray:
         """Unpooled scores (n_timepoints,) of a series (n_timepoints, n_features)."""
-        scaled = self.scaling_.apply_to_series(values)
-        n_features, n_timepoints = scaled.shape
-        length = self.window_length_
-        starts = tiling_starts(n_timepoints, length, stride=max(1, length // 2))
-        counts = self._slice_counts()
-        error_sum = np.zeros((len(counts), n_features, n_timepoints))
-        error_count = np.zeros((len(counts), n_features, n_timepoints))
-        hidden = self._grating_masks(counts)  # (n_masks, length)
-        count_of_mask = np.repeat(np.arange(len(counts)), 2)
-        for batch_number, first in enumerate(range(0, len(starts), _WINDOWS_PER_BATCH)):
-            batch_starts = starts[first : first + _WINDOWS_PER_BATCH]
-            errors = self._standardised_errors(
-                scaled, batch_starts, hidden, self.seed_ + 3 + batch_number
-            )  # (n_masks, n_windows, n_features, length), NaN where not scored
-            steps = batch_starts[:, None] + np.arange(length)[None, :]  # (windows, L)
-            for mask, count in enumerate(count_of_mask):
-                scored = ~np.isnan(errors[mask]).transpose(1, 0, 2)  # (F, windows, L)
-                mask_errors = np.where(scored, errors[mask].transpose(1, 0, 2), 0.0)
-                # windows overlap: unbuffered adds count every window's entry
-                np.add.at(error_sum[count], (slice(None), steps), mask_errors)
-                np.add.at(error_count[count], (slice(None), steps), scored)
-        with np.errstate(invalid="ignore"):
-            errors = error_sum / error_count  # NaN where never scored (unobserved)
-        worst_feature = np.where(
-            np.isnan(errors).all(axis=1),
-            np.nan,
-            np.nanmax(np.where(np.isnan(errors), -np.inf, errors), axis=1),
+        return point_scores(
+            lambda condition, n, seed: self._draw(self.model_, condition, n, seed),
+            make_condition,
+            self.scaling_.apply_to_series(values),
+            self.window_length_,
+            self._slice_counts(),
+            int(self.n_samples),
+            lambda batch_number: self.seed_ + 3 + batch_number,
         )
-        return worst_feature.mean(axis=0)
 
     def _smoothing_steps(self) -> int:
         if self.score_smoothing is not None:
             return int(self.score_smoothing)
         return default_score_smoothing(self.window_length_)
-
-    def _grating_masks(self, counts: tuple[int, ...]) -> np.ndarray:
-        """Hidden steps of the even and odd grating of each slice count."""
-        n_slices = torch.tensor(counts).repeat_interleave(2)
-        phase = torch.tensor([0, 1] * len(counts))
-        return grating_hidden(self.window_length_, n_slices, phase).numpy()
-
-    def _standardised_errors(
-        self, scaled: np.ndarray, starts: np.ndarray, hidden: np.ndarray, seed: int
-    ) -> np.ndarray:
-        """``|x - median| / spread`` of the hidden, observed entries of some windows.
-
-        Returns
-        -------
-        np.ndarray of shape (n_masks, n_windows, n_features, length)
-            NaN for entries that are given or unobserved.
-        """
-        length = self.window_length_
-        windows = np.stack([scaled[:, s : s + length] for s in starts])
-        observed = ~np.isnan(windows)
-        n_masks, n_windows = len(hidden), len(windows)
-        values = np.broadcast_to(windows, (n_masks, *windows.shape))
-        target = observed[None] & hidden[:, None, None, :]
-        given = observed[None] & ~target
-        flat_shape = (n_masks * n_windows, *windows.shape[1:])
-        condition = make_condition(values.reshape(flat_shape), given.reshape(flat_shape))
-        samples = self._draw(self.model_, condition, int(self.n_samples), seed)
-        samples = samples.reshape(n_masks, n_windows, *samples.shape[1:])
-        centre = np.median(samples, axis=2)
-        spread = np.maximum(samples.std(axis=2, ddof=1), _SPREAD_FLOOR)
-        errors = np.abs(values - centre) / spread
-        return np.where(target, errors, np.nan)
 
     # ================================================================== testing
     @classmethod
@@ -627,55 +568,3 @@ def default_detector_window(
 def default_score_smoothing(window_length: int) -> int:
     """Steps of score smoothing when ``score_smoothing=None``: one window."""
     return max(1, int(window_length))
-
-
-def smooth_scores(scores: np.ndarray, steps: int) -> np.ndarray:
-    """Centred moving average of point scores, ignoring NaN.
-
-    Parameters
-    ----------
-    scores : np.ndarray of shape (n_timepoints,)
-        NaN where a point has no score.
-    steps : int
-        Width of the moving window (1 returns the scores unchanged); at the ends of the
-        series the window is cut short.
-
-    Returns
-    -------
-    np.ndarray of shape (n_timepoints,)
-        NaN stays NaN.
-    """
-    if steps <= 1:
-        return scores
-    smoothed = (
-        pd.Series(scores).rolling(int(steps), center=True, min_periods=1).mean().to_numpy()
-    )
-    return np.where(np.isnan(scores), np.nan, smoothed)
-
-
-def pool_scores(scores: np.ndarray, steps: int) -> np.ndarray:
-    """Two-scale pooling: the stretch's mean score or the point's own, the larger.
-
-    The moving average over ``steps`` points (:func:`smooth_scores`) makes a lasting
-    anomaly stand out and averages away the noise of the few reconstructions per
-    point, but it spreads a single spike thin. A point's own score divided by
-    ``sqrt(steps)`` is put next to it: the mean of ``steps`` scores of a calibrated
-    model spreads about ``sqrt(steps)`` times less than one score, so this weighs a
-    lone point's evidence against a whole stretch's on a like scale.
-
-    Parameters
-    ----------
-    scores : np.ndarray of shape (n_timepoints,)
-        Non-negative point scores; NaN where a point has no score.
-    steps : int
-        Width of the moving window (1 returns the scores unchanged).
-
-    Returns
-    -------
-    np.ndarray of shape (n_timepoints,)
-        NaN stays NaN.
-    """
-    if steps <= 1:
-        return scores
-    # both terms are NaN where the point has no score, and np.maximum keeps NaN
-    return np.maximum(smooth_scores(scores, steps), scores / np.sqrt(steps))

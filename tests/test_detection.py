@@ -12,11 +12,10 @@ from sktime.detection.compose import DetectorPipeline
 from sktime.transformations.series.detrend import Detrender
 
 from sktime_diffusion import DiffusionAnomalyDetector, DilatedConvNetwork
+from sktime_diffusion.anomaly_scores import pool_scores, smooth_scores
 from sktime_diffusion.detection import (
     default_detector_window,
     default_score_smoothing,
-    pool_scores,
-    smooth_scores,
     threshold_blocks,
     training_stretches,
 )
