@@ -301,11 +301,6 @@ class DiffusionEngineMixin:
         if nested and self.network is None and "network" not in params:
             self.network = self._default_network()
 
-    def _set_engine_parameters(self, values: dict[str, Any]) -> None:
-        """Store the shared parameters unchanged (pass ``locals()`` of ``__init__``)."""
-        for name in ENGINE_PARAMETER_NAMES:
-            setattr(self, name, values[name])
-
     # ------------------------------------------------------------- parameter checks
     def _check_engine_parameters(self) -> None:
         """Raise ``ValueError`` naming the first bad engine parameter."""

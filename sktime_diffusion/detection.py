@@ -217,7 +217,22 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.contamination = contamination
         self.threshold_fraction = threshold_fraction
         self.score_smoothing = score_smoothing
-        self._set_engine_parameters(locals())
+        self.network = network
+        self.schedule = schedule
+        self.n_diffusion_steps = n_diffusion_steps
+        self.parameterisation = parameterisation
+        self.training_time_power = training_time_power
+        self.sampler = sampler
+        self.n_sampling_steps = n_sampling_steps
+        self.training_steps = training_steps
+        self.max_time = max_time
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
         super().__init__()
 
     # ================================================================== training

@@ -178,7 +178,22 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         self.point_estimate = point_estimate
         self.autoregressive = autoregressive
         self.fine_tune_steps = fine_tune_steps
-        self._set_engine_parameters(locals())
+        self.network = network
+        self.schedule = schedule
+        self.n_diffusion_steps = n_diffusion_steps
+        self.parameterisation = parameterisation
+        self.training_time_power = training_time_power
+        self.sampler = sampler
+        self.n_sampling_steps = n_sampling_steps
+        self.training_steps = training_steps
+        self.max_time = max_time
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
         super().__init__()
         # sktime keeps data in _y / _X only when remember_data is set; we keep our own
         # history, but the attributes exist for users who turn the config on
