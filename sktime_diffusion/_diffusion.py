@@ -41,8 +41,11 @@ from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = [
     "DiffusionEngineMixin",
-    "ENGINE_PARAMETERS_DOC",
+    "ENGINE_PARAMETER_NAMES",
+    "SHARED_PARAMETER_PARAGRAPHS",
     "check_number",
+    "documents_engine_parameters",
+    "engine_parameters_doc",
     "make_condition",
     "member_seeds",
     "seed_from",
@@ -86,61 +89,112 @@ _SAMPLER_DEFAULT_STEPS = ", ".join(
     f"{name} {spec.default_steps}" for name, spec in SAMPLERS.items()
 )
 
-#: docstring text of the shared parameters, inserted into each estimator's docstring
-ENGINE_PARAMETERS_DOC = """network : NetworkSpec or None, default=None
+#: the docstring paragraph of each shared parameter, as every estimator shows it
+#: unless it passes its own to :func:`engine_parameters_doc`
+SHARED_PARAMETER_PARAGRAPHS = {
+    "network": """network : NetworkSpec or None, default=None
         Denoising network: :class:`~sktime_diffusion.networks.DilatedConvNetwork` (cheap,
         long windows; the default when None) or
         :class:`~sktime_diffusion.networks.CSDINetwork` (attention over time and
-        features). Its parameters are reachable as ``network__<name>``.
-    schedule : {"cosine", "linear", "quadratic", "vp", "ve"}, default="cosine"
-        Noise schedule of the diffusion.
-    n_diffusion_steps : int, default=50
-        Steps of a discrete schedule (ignored by "vp" and "ve").
-    parameterisation : {"v", "epsilon", "x0"}, default="v"
-        What the network predicts.
-    training_time_power : float, default=1.0
+        features). Its parameters are reachable as ``network__<name>``.""",
+    "schedule": (
+        """schedule : {"cosine", "linear", "quadratic", "vp", "ve"}, default="cosine"
+        Noise schedule of the diffusion."""
+    ),
+    "n_diffusion_steps": """n_diffusion_steps : int, default=50
+        Steps of a discrete schedule (ignored by "vp" and "ve").""",
+    "parameterisation": """parameterisation : {"v", "epsilon", "x0"}, default="v"
+        What the network predicts.""",
+    "training_time_power": """training_time_power : float, default=1.0
         How training spreads over noise levels: the diffusion time of each training
         window is ``u ** training_time_power`` for a uniform ``u``. 1 trains evenly on
         all levels (as DDPM); above 1, more often at low noise, where the detail of
-        the generated values is settled next to the given ones.
-    sampler : {"dpm_solver", "ddim", "ddpm", "heun", "euler_maruyama", \
+        the generated values is settled next to the given ones.""",
+    "sampler": """sampler : {"dpm_solver", "ddim", "ddpm", "heun", "euler_maruyama", \
 "predictor_corrector"}, default="dpm_solver"
-        Sampler; DPM-Solver++ needs the fewest steps.
-    n_sampling_steps : int or None, default=None
+        Sampler; DPM-Solver++ needs the fewest steps.""",
+    "n_sampling_steps": f"""n_sampling_steps : int or None, default=None
         Steps of the sampler. None takes the sampler's own default, the fewest steps
         at which its samples have the right spread (variance within 5%) with an exact
-        denoiser on every schedule: {sampler_default_steps}. Fewer steps than a
-        sampler's measured minimum give a warning.
-    training_steps : int or None, default=None
+        denoiser on every schedule: {_SAMPLER_DEFAULT_STEPS}. Fewer steps than a
+        sampler's measured minimum give a warning.""",
+    "training_steps": """training_steps : int or None, default=None
         Optimiser steps of training (batches of ``batch_size`` windows). None sizes the
         budget to the data: six steps per training window, at least 300 and at most
         1500 (the imputer trains long series more, see its ``Notes``), so that a few
         dozen windows are not memorised (which makes intervals far too narrow) and long
-        series still train in a few minutes on 2 CPU cores.
-    max_time : float or None, default=None
+        series still train in a few minutes on 2 CPU cores.""",
+    "max_time": """max_time : float or None, default=None
         Seconds after which training stops early. Makes the result depend on the
-        machine's speed; leave None for reproducible fits.
-    batch_size : int, default=64
-        Windows per optimiser step.
-    learning_rate : float or None, default=None
+        machine's speed; leave None for reproducible fits.""",
+    "batch_size": """batch_size : int, default=64
+        Windows per optimiser step.""",
+    "learning_rate": """learning_rate : float or None, default=None
         Peak learning rate of AdamW (warm-up, then cosine decay). None sizes it to the
         data like the training budget: 1e-3 per 1,000 training windows, at least 1e-3
         and at most 1e-2. Few windows are seen hundreds of times in the budget, and a
         high rate memorises them (intervals far too narrow); many windows are seen a
-        few times each, and a low rate leaves the network under-trained.
-    validation_fraction : float, default=0.0
-        Share of the training windows held out to pick the best weights.
-    patience : int or None, default=None
-        Epochs without a better validation loss before stopping early.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Where the network trains and samples; "auto" picks CUDA when present.
-    random_state : int, RandomState or None, default=None
+        few times each, and a low rate leaves the network under-trained.""",
+    "validation_fraction": """validation_fraction : float, default=0.0
+        Share of the training windows held out to pick the best weights.""",
+    "patience": """patience : int or None, default=None
+        Epochs without a better validation loss before stopping early.""",
+    "device": """device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Where the network trains and samples; "auto" picks CUDA when present.""",
+    "random_state": """random_state : int, RandomState or None, default=None
         Seeds training and sampling: the same value gives identical results on CPU,
-        and repeated predictions of one fitted model draw the same samples.
-    verbose : bool, default=False
-        Show progress bars for training and sampling.""".replace(
-    "{sampler_default_steps}", _SAMPLER_DEFAULT_STEPS
-)
+        and repeated predictions of one fitted model draw the same samples.""",
+    "verbose": """verbose : bool, default=False
+        Show progress bars for training and sampling.""",
+}
+
+
+def engine_parameters_doc(**own_paragraphs: str) -> str:
+    """The docstring text of the shared parameters of one estimator.
+
+    The paragraphs of :data:`SHARED_PARAMETER_PARAGRAPHS` in signature order, each
+    replaced by the estimator's own where it passes one, laid out for the
+    ``{engine_parameters}`` slot of a numpydoc ``Parameters`` section (4 spaces).
+
+    Parameters
+    ----------
+    **own_paragraphs : str
+        Parameter name -> the estimator's whole paragraph for it (its
+        ``name : type, default=...`` line and its description, indented as the shared
+        ones are).
+
+    Returns
+    -------
+    str
+    """
+    unknown = sorted(set(own_paragraphs) - set(ENGINE_PARAMETER_NAMES))
+    if unknown:
+        raise ValueError(f"no shared parameter is called {', '.join(unknown)}")
+    paragraphs = {**SHARED_PARAMETER_PARAGRAPHS, **own_paragraphs}
+    for name, paragraph in paragraphs.items():
+        if not paragraph.startswith(f"{name} : "):
+            raise ValueError(f"the paragraph of {name} must start with '{name} : '")
+    return "\n    ".join(paragraphs[name] for name in ENGINE_PARAMETER_NAMES)
+
+
+def documents_engine_parameters(**own_paragraphs: str):
+    """Class decorator: fill the ``{engine_parameters}`` slot of the class docstring.
+
+    The slot gets :func:`engine_parameters_doc` of ``own_paragraphs``, once, when the
+    class is created; a class without the slot is refused (under ``python -OO``,
+    without docstrings, nothing is done).
+    """
+
+    def fill(cls: type) -> type:
+        if cls.__doc__ is None:
+            return cls
+        if "{engine_parameters}" not in cls.__doc__:
+            raise ValueError(f"{cls.__name__}'s docstring has no {{engine_parameters}}")
+        text = engine_parameters_doc(**own_paragraphs)
+        cls.__doc__ = cls.__doc__.replace("{engine_parameters}", text)
+        return cls
+
+    return fill
 
 
 def seed_from(random_state: Any) -> int:
@@ -266,16 +320,6 @@ class DiffusionEngineMixin:
     #: (0 keeps the usual budget for every series length)
     _long_series_steps_per_window: float = 0.0
     _most_long_series_steps: int = 0
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Fill the ``{engine_parameters}`` slot of the class docstring.
-
-        Every estimator's docstring lists the shared parameters at that slot, from
-        :data:`ENGINE_PARAMETERS_DOC`, so none can forget to (or document them apart).
-        """
-        super().__init_subclass__(**kwargs)
-        if cls.__doc__:
-            cls.__doc__ = cls.__doc__.replace("{engine_parameters}", ENGINE_PARAMETERS_DOC)
 
     # ------------------------------------------------------------- nested network
     def set_params(self, **params: Any):

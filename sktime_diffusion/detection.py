@@ -14,6 +14,7 @@ from sktime.detection.base import BaseDetector
 from ._diffusion import (
     DiffusionEngineMixin,
     check_number,
+    documents_engine_parameters,
     make_condition,
     seed_from,
     tiny_test_configurations,
@@ -44,6 +45,7 @@ __all__ = [
 _MAX_THRESHOLD_POINTS = 8192
 
 
+@documents_engine_parameters()
 class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     """Anomaly scores: how unlikely each value is under the model's reconstruction.
 

@@ -13,6 +13,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._diffusion import (
     DiffusionEngineMixin,
+    documents_engine_parameters,
     seed_from,
     tiny_test_configurations,
     window_data,
@@ -38,6 +39,7 @@ __all__ = ["DiffusionForecaster"]
 _MIN_WINDOWS = 32
 
 
+@documents_engine_parameters()
 class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     """Probabilistic forecaster drawing sample paths from a conditional diffusion model.
 

@@ -11,6 +11,7 @@ from sktime.base import BaseEstimator
 
 from ._diffusion import (
     DiffusionEngineMixin,
+    documents_engine_parameters,
     seed_from,
     tiny_test_configurations,
     window_data,
@@ -35,6 +36,23 @@ __all__ = ["DiffusionGenerator"]
 MAX_LENGTH_IN_WINDOWS = 1000
 
 
+#: the generator's own paragraphs of two shared parameters: its default
+#: parameterisation differs, and so does what repeated sampling calls draw
+_PARAMETERISATION_PARAGRAPH = """parameterisation : {"v", "epsilon", "x0"}, default="x0"
+        What the network predicts. Unlike the other estimators (default "v"), the
+        generator predicts the clean window: with nothing given, "v" and "epsilon"
+        networks trained on the default budget left samples of smooth series about
+        eight times rougher (mean absolute step) than the data, "x0" matched it
+        (``docs/decisions.md``, D26)."""
+_RANDOM_STATE_PARAGRAPH = """random_state : int, RandomState or None, default=None
+        Seeds training and sampling: the same value gives identical results on CPU
+        for the same sequence of calls; each ``sample`` call draws new series (see
+        Notes)."""
+
+
+@documents_engine_parameters(
+    parameterisation=_PARAMETERISATION_PARAGRAPH, random_state=_RANDOM_STATE_PARAGRAPH
+)
 class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     """Synthetic time series drawn from a diffusion model of the training data.
 
@@ -338,36 +356,6 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         """Tiny, fast configurations covering both networks and several samplers."""
         first, second = tiny_test_configurations()
         return [{**first, "window_length": 8}, {**second, "window_length": 6}]
-
-
-def _replace_shared_paragraph(shared: str, own: str) -> None:
-    """Put the generator's own paragraph in place of a shared one of its docstring."""
-    if DiffusionGenerator.__doc__ is None:  # python -OO
-        return
-    if shared not in DiffusionGenerator.__doc__:
-        raise RuntimeError(f"DiffusionGenerator's docstring lacks the paragraph {shared!r}")
-    DiffusionGenerator.__doc__ = DiffusionGenerator.__doc__.replace(shared, own)
-
-
-# the class docstring got the shared parameters at creation; the generator's default
-# parameterisation and its sampling calls differ, and so do their paragraphs
-_replace_shared_paragraph(
-    """parameterisation : {"v", "epsilon", "x0"}, default="v"
-        What the network predicts.""",
-    """parameterisation : {"v", "epsilon", "x0"}, default="x0"
-        What the network predicts. Unlike the other estimators (default "v"), the
-        generator predicts the clean window: with nothing given, "v" and "epsilon"
-        networks trained on the default budget left samples of smooth series about
-        eight times rougher (mean absolute step) than the data, "x0" matched it
-        (``docs/decisions.md``, D26).""",
-)
-_replace_shared_paragraph(
-    """the same value gives identical results on CPU,
-        and repeated predictions of one fitted model draw the same samples.""",
-    """the same value gives identical results on CPU
-        for the same sequence of calls; each ``sample`` call draws new series (see
-        Notes).""",
-)
 
 
 def _as_panel_frame(X: Any, owner: str) -> tuple[pd.DataFrame, str]:

@@ -13,6 +13,7 @@ from sktime.transformations.base import BaseTransformer
 from ._diffusion import (
     DiffusionEngineMixin,
     check_number,
+    documents_engine_parameters,
     member_seeds,
     seed_from,
     split_samples,
@@ -40,6 +41,7 @@ __all__ = ["DiffusionImputer"]
 MIN_OBSERVED_PER_COLUMN = 10
 
 
+@documents_engine_parameters()
 class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     """Fills missing values with samples of a conditional diffusion model.
 

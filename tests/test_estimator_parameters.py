@@ -11,7 +11,12 @@ from sktime_diffusion import (
     DiffusionGenerator,
     DiffusionImputer,
 )
-from sktime_diffusion._diffusion import ENGINE_PARAMETER_NAMES
+from sktime_diffusion._diffusion import (
+    ENGINE_PARAMETER_NAMES,
+    SHARED_PARAMETER_PARAGRAPHS,
+    documents_engine_parameters,
+    engine_parameters_doc,
+)
 
 ESTIMATORS = [
     DiffusionForecaster,
@@ -70,3 +75,36 @@ def test_explicit_parameters_round_trip_through_get_params_set_params_and_clone(
     fresh = estimator_class().set_params(**CHANGED_ENGINE_PARAMETERS)
     for name, value in CHANGED_ENGINE_PARAMETERS.items():
         assert getattr(fresh, name) is value, name
+
+
+def test_an_estimators_own_paragraph_replaces_the_shared_one_in_place():
+    own = "random_state : int or None, default=None\n        Seeds it all."
+    shared = engine_parameters_doc()
+    text = engine_parameters_doc(random_state=own)
+    assert own in text and SHARED_PARAMETER_PARAGRAPHS["random_state"] not in text
+    assert text.replace(own, SHARED_PARAMETER_PARAGRAPHS["random_state"]) == shared
+    positions = [text.index(f"\n    {name} : ") for name in ENGINE_PARAMETER_NAMES[1:]]
+    assert positions == sorted(positions)
+
+
+def test_own_paragraphs_must_name_a_shared_parameter_and_start_with_it():
+    with pytest.raises(ValueError, match="no shared parameter is called windows"):
+        engine_parameters_doc(windows="windows : int\n        Windows.")
+    with pytest.raises(ValueError, match="must start with 'verbose : '"):
+        engine_parameters_doc(verbose="Show bars.")
+
+
+def test_a_class_without_the_engine_parameters_slot_is_refused():
+    class Undocumented:
+        """Parameters are missing here."""
+
+    with pytest.raises(ValueError, match="no {engine_parameters}"):
+        documents_engine_parameters()(Undocumented)
+
+
+def test_the_generator_documents_its_own_parameterisation_and_random_state_once():
+    doc = DiffusionGenerator.__doc__
+    assert doc.count("\n    random_state : ") == 1
+    assert "each ``sample`` call draws new series" in doc
+    assert "repeated predictions of one fitted model draw the same samples" not in doc
+    assert "repeated predictions of one fitted model" in DiffusionForecaster.__doc__
