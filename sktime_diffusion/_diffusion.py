@@ -36,6 +36,7 @@ from .engine import (
     resolve_sampling_steps,
     sampling_device,
     train_model,
+    training_budget,
 )
 from .networks import DilatedConvNetwork, NetworkSpec
 
@@ -53,9 +54,6 @@ __all__ = [
     "tiny_test_configurations",
     "window_data",
 ]
-
-#: bounds of the automatic training budget (optimiser steps)
-_MIN_AUTO_STEPS, _MAX_AUTO_STEPS = 300, 1500
 
 #: the automatic learning rate: this much per training window, within the bounds below
 _RATE_PER_WINDOW, _MIN_AUTO_RATE, _MAX_AUTO_RATE = 1e-6, 1e-3, 1e-2
@@ -120,10 +118,9 @@ SHARED_PARAMETER_PARAGRAPHS = {
         sampler's measured minimum give a warning.""",
     "training_steps": """training_steps : int or None, default=None
         Optimiser steps of training (batches of ``batch_size`` windows). None sizes the
-        budget to the data: six steps per training window, at least 300 and at most
-        1500 (the imputer trains long series more, see its ``Notes``), so that a few
-        dozen windows are not memorised (which makes intervals far too narrow) and long
-        series still train in a few minutes on 2 CPU cores.""",
+        budget to the data with
+        :func:`~sktime_diffusion.engine.training.training_budget`: six steps per
+        training window, at least 300 and at most 1500.""",
     "max_time": """max_time : float or None, default=None
         Seconds after which training stops early. Makes the result depend on the
         machine's speed; leave None for reproducible fits.""",
@@ -312,15 +309,6 @@ def make_condition(
 class DiffusionEngineMixin:
     """Engine plumbing shared by the estimators (mixed into sktime base classes)."""
 
-    #: estimator-specific default network when ``network=None``
-    _default_network = DilatedConvNetwork
-
-    #: long series' automatic budget: this many optimiser steps per training window
-    #: where that exceeds the usual budget, up to ``_most_long_series_steps``
-    #: (0 keeps the usual budget for every series length)
-    _long_series_steps_per_window: float = 0.0
-    _most_long_series_steps: int = 0
-
     # ------------------------------------------------------------- nested network
     def set_params(self, **params: Any):
         """Set parameters; ``network__<name>`` works with the default network too.
@@ -343,7 +331,7 @@ class DiffusionEngineMixin:
     def _make_default_network_explicit(self, params: dict[str, Any]) -> None:
         nested = any(key.startswith("network__") for key in params)
         if nested and self.network is None and "network" not in params:
-            self.network = self._default_network()
+            self.network = DilatedConvNetwork()
 
     # ------------------------------------------------------------- parameter checks
     def _check_engine_parameters(self) -> None:
@@ -403,7 +391,7 @@ class DiffusionEngineMixin:
 
     # ------------------------------------------------------------------- building
     def _network_spec(self) -> NetworkSpec:
-        return self.network if self.network is not None else self._default_network()
+        return self.network if self.network is not None else DilatedConvNetwork()
 
     def _build_model(
         self, n_features: int, n_side: int, seed: int, baseline: str = "none"
@@ -425,20 +413,6 @@ class DiffusionEngineMixin:
         return model
 
     # ------------------------------------------------------------------- training
-    def _training_budget(self, n_windows: int) -> int:
-        """Optimiser steps: ``training_steps``, or 6 per window within [300, 1500].
-
-        Long series get more where the class's long-series rule gives more.
-        """
-        if self.training_steps is not None:
-            return int(self.training_steps)
-        usual = min(max(6 * n_windows, _MIN_AUTO_STEPS), _MAX_AUTO_STEPS)
-        long_series = min(
-            round(self._long_series_steps_per_window * n_windows),
-            self._most_long_series_steps,
-        )
-        return int(max(usual, long_series))
-
     def _learning_rate(self, n_windows: int) -> float:
         """``learning_rate``, or 1e-6 per training window within [1e-3, 1e-2]."""
         if self.learning_rate is not None:
@@ -456,8 +430,10 @@ class DiffusionEngineMixin:
         time_share: float = 1.0,
         fine_tune: bool = False,
     ) -> TrainingHistory:
-        """Train ``model`` in place for ``steps`` (default: :meth:`_training_budget`).
+        """Train ``model`` in place for ``steps`` optimiser steps.
 
+        ``steps`` None means :func:`~sktime_diffusion.engine.training.training_budget`
+        of the windows and ``training_steps``, without a long-series rule.
         ``level_jitter`` is :class:`~sktime_diffusion.engine.TrainingConfig`'s: the
         standard deviation of a random level offset per training window and feature.
         ``time_share`` is the part of ``max_time`` this model may use (an ensemble
@@ -466,7 +442,8 @@ class DiffusionEngineMixin:
         EMA of decay 0.99 without warm-up, so the average starts at the trained
         weights instead of following the first fine-tuning steps.
         """
-        steps = self._training_budget(len(data)) if steps is None else int(steps)
+        steps = training_budget(len(data), self.training_steps) if steps is None else steps
+        steps = int(steps)
         batch_size = min(int(self.batch_size), len(data))
         n_train = max(1, len(data) - int(round(self.validation_fraction * len(data))))
         batches_per_epoch = math.ceil(n_train / batch_size)

@@ -31,7 +31,13 @@ from ._windows import (
     split_series,
     training_windows,
 )
-from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
+from .engine import (
+    DiffusionModel,
+    MaskStrategy,
+    OutpaintRound,
+    WindowData,
+    training_budget,
+)
 from .engine.baselines import BASELINES
 from .samples import SamplePaths
 
@@ -40,8 +46,24 @@ __all__ = ["DiffusionImputer"]
 #: fewest observed values per column that training needs
 MIN_OBSERVED_PER_COLUMN = 10
 
+#: the imputer's long-series rule of the automatic training budget: 0.3 steps per
+#: training window (about 19 passes over the data in batches of 64), up to 3000 steps
+#: per model (see the class's ``training_steps`` and Notes)
+LONG_SERIES_STEPS_PER_WINDOW, MOST_LONG_SERIES_STEPS = 0.3, 3000
 
-@documents_engine_parameters()
+_TRAINING_STEPS_PARAGRAPH = f"""training_steps : int or None, default=None
+        Optimiser steps of training, per model (batches of ``batch_size`` windows).
+        None sizes the budget to the data with
+        :func:`~sktime_diffusion.engine.training.training_budget` and the imputer's
+        long-series rule: six steps per training window, at least 300 and at most
+        1500, but long series train {LONG_SERIES_STEPS_PER_WINDOW} steps per window
+        (about 19 passes over the data) up to {MOST_LONG_SERIES_STEPS}: the budget
+        grows from {round(1500 / LONG_SERIES_STEPS_PER_WINDOW):,} training windows on
+        and is {MOST_LONG_SERIES_STEPS} from \
+{round(MOST_LONG_SERIES_STEPS / LONG_SERIES_STEPS_PER_WINDOW):,} on (see Notes)."""
+
+
+@documents_engine_parameters(training_steps=_TRAINING_STEPS_PARAGRAPH)
 class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     """Fills missing values with samples of a conditional diffusion model.
 
@@ -139,13 +161,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
 
     Notes
     -----
-    With ``training_steps=None`` each model trains for the engine's automatic budget
-    (six steps per training window, 300 to 1500), but long series train more: 0.3
-    steps per window, about 19 passes over the data, up to 3000 steps, so from 5,000
-    training windows on the budget grows and from 10,000 on it is 3000. The training
-    masks hide at most ``max_mask_ratio`` of a window, so each step has fewer hidden
-    entries to learn from; on four data sets of 10,405 windows the extra steps lowered
-    MAE and CRPS (``docs/decisions.md``, D16).
+    With ``training_steps=None`` long series train longer than in the other
+    estimators (the long-series rule of ``training_steps``): the training masks hide
+    at most ``max_mask_ratio`` of a window, so each step has fewer hidden entries to
+    learn from; on four data sets of 10,405 windows the extra steps lowered MAE and
+    CRPS (``docs/decisions.md``, D16).
 
     Examples
     --------
@@ -161,11 +181,6 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     >>> imputer.transform_interval(y, coverage=0.9).shape
     (144, 2)
     """
-
-    #: long series train 0.3 steps per training window (about 19 passes over the data
-    #: in batches of 64), up to 3000 steps per model (see Notes)
-    _long_series_steps_per_window = 0.3
-    _most_long_series_steps = 3000
 
     _tags = {
         "authors": ["sktime-diffusion developers"],
@@ -295,6 +310,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
                 data,
                 masks,
                 seed,
+                steps=self._training_steps(len(data)),
                 level_jitter=float(self.level_jitter),
                 time_share=1 / n_models,
             )
@@ -302,6 +318,15 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             self.training_histories_.append(history)
         self._sampling_state_ = new_sampling_state()
         return self
+
+    def _training_steps(self, n_windows: int) -> int:
+        """Optimiser steps per model: the automatic budget with the long-series rule."""
+        return training_budget(
+            n_windows,
+            self.training_steps,
+            long_series_steps_per_window=LONG_SERIES_STEPS_PER_WINDOW,
+            most_long_series_steps=MOST_LONG_SERIES_STEPS,
+        )
 
     def _choose_window(self, pieces: list[SeriesPiece]) -> int:
         if self.window_length is not None:

@@ -384,11 +384,14 @@ def test_predict_before_fit_is_refused():
 
 
 def test_automatic_training_budget_grows_with_the_data_within_bounds():
-    forecaster = DiffusionForecaster()
-    assert forecaster._training_budget(10) == 300
-    assert forecaster._training_budget(100) == 600
-    assert forecaster._training_budget(100_000) == 1500
-    assert DiffusionForecaster(training_steps=7)._training_budget(100_000) == 7
+    from sktime_diffusion.engine import training_budget
+
+    assert training_budget(10) == 300
+    assert training_budget(100) == 600
+    assert training_budget(100_000) == 1500
+    assert (
+        training_budget(100_000, DiffusionForecaster(training_steps=7).training_steps) == 7
+    )
 
 
 @pytest.mark.parametrize(

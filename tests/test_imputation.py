@@ -252,14 +252,35 @@ def test_max_mask_ratio_caps_the_scattered_training_masks(gappy, training_calls)
 
 
 def test_the_imputer_trains_long_series_up_to_twice_the_forecasters_budget():
-    from sktime_diffusion import DiffusionForecaster
+    from sktime_diffusion.engine import training_budget
 
-    budget = DiffusionImputer()._training_budget
+    budget = DiffusionImputer()._training_steps
     assert [budget(n) for n in (10, 100, 1_400, 5_000)] == [300, 600, 1500, 1500]
     assert budget(7_000) == 2100
     assert budget(10_405) == budget(100_000) == 3000
-    assert DiffusionForecaster()._training_budget(100_000) == 1500
-    assert DiffusionImputer(training_steps=7)._training_budget(100_000) == 7
+    assert training_budget(100_000) == 1500
+    assert DiffusionImputer(training_steps=7)._training_steps(100_000) == 7
+
+
+def test_the_imputer_trains_each_model_for_its_long_series_budget(monkeypatch):
+    """fit passes the imputer's budget (with its long-series rule) to every model."""
+    import sktime_diffusion._diffusion as mixin
+
+    budgets = []
+    train_model = mixin.train_model
+
+    def counting(model, data, masks, config):
+        budgets.append((len(data), config.max_steps))
+        return train_model(model, data, masks, config)
+
+    monkeypatch.setattr(mixin, "train_model", counting)
+    monkeypatch.setattr(
+        DiffusionImputer, "_training_steps", lambda self, n_windows: 3 + n_windows % 2
+    )
+    y = pd.Series(np.sin(np.arange(60) / 3.0))
+    tiny(training_steps=None, n_models=2).fit(y)
+    assert len(budgets) == 2
+    assert all(steps == 3 + n_windows % 2 for n_windows, steps in budgets)
 
 
 def test_shares_of_the_imputations_are_as_equal_as_possible():

@@ -8,7 +8,7 @@
 - :mod:`.outpainting`: long series filled window by window, in rounds of batched windows;
 - :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
-- :mod:`.training`: the fit loop;
+- :mod:`.training`: the fit loop and its automatic budget;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """
 
@@ -21,7 +21,13 @@ from .networks import NETWORKS, build_network
 from .outpainting import OutpaintRound, given_entry_scaling, outpaint
 from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_steps
 from .schedules import SCHEDULES, NoiseSchedule, make_schedule
-from .training import TrainingConfig, TrainingHistory, WindowData, train_model
+from .training import (
+    TrainingConfig,
+    TrainingHistory,
+    WindowData,
+    train_model,
+    training_budget,
+)
 
 __all__ = [
     "chunk_size",
@@ -52,4 +58,5 @@ __all__ = [
     "resolve_device",
     "sampling_device",
     "train_model",
+    "training_budget",
 ]

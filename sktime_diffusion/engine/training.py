@@ -20,7 +20,69 @@ from torch import Tensor
 from .masks import MaskStrategy, draw_given_mask
 from .model import DiffusionModel
 
-__all__ = ["WindowData", "TrainingConfig", "TrainingHistory", "train_model"]
+__all__ = [
+    "WindowData",
+    "TrainingConfig",
+    "TrainingHistory",
+    "train_model",
+    "training_budget",
+]
+
+#: the automatic training budget: this many optimiser steps per training window, at
+#: least the first bound and at most the second
+STEPS_PER_WINDOW, AUTOMATIC_STEPS_BOUNDS = 6, (300, 1500)
+
+
+def training_budget(
+    n_windows: int,
+    training_steps: int | None = None,
+    *,
+    long_series_steps_per_window: float = 0.0,
+    most_long_series_steps: int = 0,
+) -> int:
+    """Optimiser steps of a fit: ``training_steps``, or a budget sized to the data.
+
+    The automatic budget is six steps per training window, at least 300 and at most
+    1500: a few dozen windows are then not memorised (which makes intervals far too
+    narrow), and long series still train in a few minutes on 2 CPU cores. A
+    long-series rule can give more: ``long_series_steps_per_window`` steps per window,
+    up to ``most_long_series_steps``, wherever that exceeds the usual budget. Every
+    estimator trains for this budget; only the imputer passes a long-series rule (its
+    ``training_steps`` parameter says which).
+
+    Parameters
+    ----------
+    n_windows : int
+        Training windows, >= 1.
+    training_steps : int or None
+        The estimator's ``training_steps``; when given it is the budget.
+    long_series_steps_per_window : float
+        Steps per window of the long-series rule (0 gives no long-series rule).
+    most_long_series_steps : int
+        Largest budget of the long-series rule.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from sktime_diffusion.engine.training import training_budget
+    >>> training_budget(10), training_budget(100), training_budget(100_000)
+    (300, 600, 1500)
+    >>> training_budget(
+    ...     7_000, long_series_steps_per_window=0.3, most_long_series_steps=3000
+    ... )
+    2100
+    """
+    if training_steps is not None:
+        return int(training_steps)
+    fewest, most = AUTOMATIC_STEPS_BOUNDS
+    usual = min(max(STEPS_PER_WINDOW * n_windows, fewest), most)
+    long_series = min(
+        round(long_series_steps_per_window * n_windows), most_long_series_steps
+    )
+    return int(max(usual, long_series))
 
 
 @dataclass
