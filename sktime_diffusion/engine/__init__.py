@@ -15,7 +15,7 @@
 from .device import resolve_device, sampling_device
 from .gaussian import GaussianDenoiser, conditional_gaussian
 from .generate import chunk_size, generate
-from .masks import MaskStrategy, draw_given_mask, grating_hidden
+from .masks import MASK_PATTERNS, MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .networks import NETWORKS, build_network
 from .outpainting import OutpaintRound, given_entry_scaling, outpaint
@@ -34,6 +34,7 @@ __all__ = [
     "Condition",
     "DiffusionModel",
     "GaussianDenoiser",
+    "MASK_PATTERNS",
     "MaskStrategy",
     "NETWORKS",
     "NoiseSchedule",

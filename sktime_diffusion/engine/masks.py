@@ -10,17 +10,21 @@ windows with nothing given at all (unconditional generation).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-__all__ = ["MaskStrategy", "draw_given_mask", "grating_hidden"]
+__all__ = ["MASK_PATTERNS", "MaskStrategy", "draw_given_mask", "grating_hidden"]
 
 
 @dataclass(frozen=True)
 class MaskStrategy:
     """A mixture of mask patterns; each window draws one pattern by weight.
+
+    Each pattern of :data:`MASK_PATTERNS` has its weight in the field of its name;
+    :meth:`mixture` pairs them.
 
     Parameters
     ----------
@@ -63,15 +67,8 @@ class MaskStrategy:
     unconditional: float = 0.0
 
     def __post_init__(self) -> None:
-        weights = (
-            self.random,
-            self.block,
-            self.suffix,
-            self.historical,
-            self.grating,
-            self.unconditional,
-        )
-        if min(weights) < 0 or sum(weights) <= 0:
+        weights = {name: weight for name, (weight, _) in self.mixture().items()}
+        if min(weights.values()) < 0 or sum(weights.values()) <= 0:
             raise ValueError(
                 f"mask weights must be >= 0 with a positive sum, got {weights}"
             )
@@ -90,6 +87,21 @@ class MaskStrategy:
             raise ValueError(
                 f"grating_slices must be slice counts >= 2, got {self.grating_slices}"
             )
+
+    def mixture(self) -> dict[str, tuple[float, Pattern]]:
+        """Every pattern by name, with its weight: ``{name: (weight, pattern)}``.
+
+        In the order of :data:`MASK_PATTERNS`, the order in which windows draw them.
+        """
+        return {
+            name: (float(getattr(self, name)), pattern)
+            for name, pattern in MASK_PATTERNS.items()
+        }
+
+
+#: a pattern: ``(observed, strategy, generator) -> hidden``, bool tensors of shape
+#: (batch, n_features, length)
+Pattern = Callable[[Tensor, MaskStrategy, "torch.Generator | None"], Tensor]
 
 
 def _uniform(shape: tuple[int, ...], generator, device) -> Tensor:
@@ -173,14 +185,15 @@ def _everything_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> T
     return torch.ones_like(observed)
 
 
-_PATTERNS = (
-    _random_hidden,
-    _block_hidden,
-    _suffix_hidden,
-    _historical_hidden,
-    _grating_hidden,
-    _everything_hidden,
-)
+#: every mask pattern, by the name of its weight in :class:`MaskStrategy`
+MASK_PATTERNS: dict[str, Pattern] = {
+    "random": _random_hidden,
+    "block": _block_hidden,
+    "suffix": _suffix_hidden,
+    "historical": _historical_hidden,
+    "grating": _grating_hidden,
+    "unconditional": _everything_hidden,
+}
 
 
 def draw_given_mask(
@@ -201,17 +214,8 @@ def draw_given_mask(
         ``given``, a subset of ``observed``. Each window with at least two observed
         entries keeps at least one target entry.
     """
-    weights = torch.tensor(
-        [
-            strategy.random,
-            strategy.block,
-            strategy.suffix,
-            strategy.historical,
-            strategy.grating,
-            strategy.unconditional,
-        ],
-        device=observed.device,
-    )
+    mixture = list(strategy.mixture().values())
+    weights = torch.tensor([weight for weight, _ in mixture], device=observed.device)
     choice = torch.multinomial(
         weights / weights.sum(),
         observed.shape[0],
@@ -219,7 +223,7 @@ def draw_given_mask(
         generator=generator,
     )
     hidden = torch.zeros_like(observed)
-    for index, pattern in enumerate(_PATTERNS):
+    for index, (_, pattern) in enumerate(mixture):
         if float(weights[index]) > 0:
             rows = (choice == index)[:, None, None]
             hidden = torch.where(rows, pattern(observed, strategy, generator), hidden)

@@ -1,7 +1,14 @@
+import dataclasses
+
 import pytest
 import torch
 
-from sktime_diffusion.engine import MaskStrategy, draw_given_mask, grating_hidden
+from sktime_diffusion.engine import (
+    MASK_PATTERNS,
+    MaskStrategy,
+    draw_given_mask,
+    grating_hidden,
+)
 
 
 def _observed(batch=256, n_features=3, length=20, missing=0.2, seed=0):
@@ -113,3 +120,22 @@ def test_unconditional_windows_are_given_nothing():
     strategy = MaskStrategy(random=0, unconditional=1)
     given = draw_given_mask(observed, strategy, torch.Generator().manual_seed(0))
     assert not bool(given.any())
+
+
+def test_every_mask_pattern_is_weighted_by_the_strategy_field_of_its_name():
+    weight_fields = {
+        field.name for field in dataclasses.fields(MaskStrategy) if field.type == "float"
+    } - {"min_ratio", "max_ratio", "max_block_fraction"}
+    assert set(MASK_PATTERNS) == weight_fields
+    strategy = MaskStrategy(random=0.5, block=0.25, grating=2)
+    mixture = strategy.mixture()
+    assert list(mixture) == list(MASK_PATTERNS)
+    assert {name: weight for name, (weight, _) in mixture.items()} == {
+        "random": 0.5,
+        "block": 0.25,
+        "suffix": 0.0,
+        "historical": 0.0,
+        "grating": 2.0,
+        "unconditional": 0.0,
+    }
+    assert all(mixture[name][1] is MASK_PATTERNS[name] for name in MASK_PATTERNS)
