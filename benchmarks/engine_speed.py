@@ -52,15 +52,23 @@ NETWORKS = {
         "position_embedding_dim": 128,
         "feature_embedding_dim": 16,
     },
+    # dilation_cycle, kernel_size and time_embedding_dim as measured (the torch
+    # module's defaults then; the networks take every value from their configuration)
     "dilated_conv (2 layers, 32 ch)": {
         "kind": "dilated_conv",
         "channels": 32,
         "n_layers": 2,
+        "dilation_cycle": 4,
+        "kernel_size": 3,
+        "time_embedding_dim": 128,
     },
     "dilated_conv (default: 8 layers, 32 ch)": {
         "kind": "dilated_conv",
         "channels": 32,
         "n_layers": 8,
+        "dilation_cycle": 4,
+        "kernel_size": 3,
+        "time_embedding_dim": 128,
     },
 }
 RUNS = [("ddpm", 50), ("dpm_solver", 20), ("dpm_solver", 10)]

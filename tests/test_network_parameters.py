@@ -1,10 +1,13 @@
 """``network__<name>`` reaches the network of every estimator, default one included."""
 
+import inspect
+
 import pytest
 from sktime.datasets import load_airline
 from sktime.utils._testing.hierarchical import _make_hierarchical
 
 from sktime_diffusion import (
+    CSDINetwork,
     DiffusionAnomalyDetector,
     DiffusionForecaster,
     DiffusionGenerator,
@@ -58,3 +61,31 @@ def test_grid_search_over_the_default_networks_channels():
     search.fit(load_airline()[:-12])
     assert search.best_params_["network__channels"] in (4, 8)
     assert search.best_forecaster_.network.channels in (4, 8)
+
+
+@pytest.mark.parametrize("spec_class", [CSDINetwork, DilatedConvNetwork])
+def test_the_torch_networks_take_every_hyper_parameter_from_the_spec(spec_class):
+    """Defaults live once, in the spec: the torch module has none of its own."""
+    from sktime_diffusion.engine.networks import NETWORKS
+
+    module_parameters = inspect.signature(NETWORKS[spec_class.kind]).parameters
+    spec_defaults = spec_class().get_params(deep=False)
+    assert set(spec_defaults) == set(module_parameters) - {"n_features", "n_side"}
+    for name in spec_defaults:
+        assert module_parameters[name].default is inspect.Parameter.empty, name
+
+
+def test_the_default_csdi_spec_builds_the_network_it_documents():
+    from sktime_diffusion.engine import build_network
+
+    network = build_network(**CSDINetwork().network_config(n_features=3, n_side=0))
+    assert len(network.layers) == 2
+    assert network.input_projection.out_channels == 32
+    assert network.layers[0].temporal.self_attn.num_heads == 4
+
+
+def test_an_incomplete_network_configuration_names_what_it_lacks():
+    from sktime_diffusion.engine import build_network
+
+    with pytest.raises(ValueError, match="needs n_layers, dilation_cycle, kernel_size"):
+        build_network(kind="dilated_conv", n_features=2, channels=8)

@@ -3,6 +3,7 @@ import torch
 
 from sktime_diffusion.engine import Condition, DiffusionModel, generate, make_schedule
 from sktime_diffusion.engine.baselines import baseline_fill, interpolate_given
+from sktime_diffusion.networks import DilatedConvNetwork
 
 
 def test_interpolation_is_linear_between_given_entries_and_flat_beyond():
@@ -37,7 +38,7 @@ def _model(baseline, parameterisation="v"):
     with torch.random.fork_rng():
         torch.manual_seed(0)
         return DiffusionModel(
-            {"kind": "dilated_conv", "n_features": 2, "n_side": 0, "channels": 8},
+            DilatedConvNetwork(channels=8).network_config(2, 0),
             make_schedule("cosine", n_steps=50),
             parameterisation,
             baseline,

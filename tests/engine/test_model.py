@@ -12,6 +12,7 @@ from sktime_diffusion.engine import (
     make_schedule,
 )
 from sktime_diffusion.engine.model import diffuse, regression_target, x0_from_prediction
+from sktime_diffusion.networks import CSDINetwork, DilatedConvNetwork
 
 N_FEATURES, LENGTH = 3, 8
 
@@ -22,10 +23,11 @@ def small_model(
     params = {"channels": 8, "n_layers": 2, **network}
     if kind == "csdi":
         params["n_heads"] = 2
+    spec = {"csdi": CSDINetwork, "dilated_conv": DilatedConvNetwork}[kind](**params)
     with torch.random.fork_rng():
         torch.manual_seed(0)
         return DiffusionModel(
-            {"kind": kind, "n_features": N_FEATURES, "n_side": n_side, **params},
+            spec.network_config(N_FEATURES, n_side),
             make_schedule(schedule),
             parameterisation,
         )
@@ -249,8 +251,7 @@ def test_unknown_parameterisation_and_network_are_named():
         DiffusionModel({"kind": "unet", "n_features": 2}, make_schedule("vp"))
     with pytest.raises(ValueError, match="n_heads"):
         DiffusionModel(
-            {"kind": "csdi", "n_features": 2, "channels": 10, "n_heads": 4},
-            make_schedule("vp"),
+            CSDINetwork(channels=10, n_heads=4).network_config(2, 0), make_schedule("vp")
         )
 
 

@@ -27,6 +27,7 @@ from sktime_diffusion.engine import (
 )
 from sktime_diffusion.engine.gaussian import exact_sample_moments
 from sktime_diffusion.engine.samplers import dpm_solver
+from sktime_diffusion.networks import DilatedConvNetwork
 
 from ._random_gaussian import random_gaussian
 
@@ -197,7 +198,7 @@ def test_generate_with_an_oracle_network_draws_the_conditional_gaussian(
     mean, covariance = _gaussian()
     schedule = _schedule(schedule_name)
     model = DiffusionModel(
-        {"kind": "dilated_conv", "n_features": N_FEATURES, "channels": 4, "n_layers": 1},
+        DilatedConvNetwork(channels=4, n_layers=1).network_config(N_FEATURES, 0),
         schedule,
         parameterisation,
     )

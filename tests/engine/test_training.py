@@ -15,16 +15,18 @@ from sktime_diffusion.engine import (
     train_model,
 )
 from sktime_diffusion.engine.training import _jitter_levels, _learning_rate_factor
+from sktime_diffusion.networks import CSDINetwork, DilatedConvNetwork
 
 
 def _model(kind="dilated_conv", n_features=2, seed=0):
-    params = {"channels": 16, "n_layers": 3}
     if kind == "csdi":
-        params.update(n_heads=2, channels=16, n_layers=1)
+        spec = CSDINetwork(n_heads=2, channels=16, n_layers=1)
+    else:
+        spec = DilatedConvNetwork(channels=16, n_layers=3)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return DiffusionModel(
-            {"kind": kind, "n_features": n_features, "n_side": 0, **params},
+            spec.network_config(n_features, 0),
             make_schedule("cosine", n_steps=50),
             "v",
         )

@@ -14,6 +14,7 @@ and returns a tensor of shape (batch, n_features, length).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from torch import nn
@@ -37,7 +38,10 @@ def build_network(kind: str, **params: Any) -> nn.Module:
     ----------
     kind : {"csdi", "dilated_conv"}
     **params
-        Keyword arguments of the network class, including ``n_features`` and ``n_side``.
+        Keyword arguments of the network class: ``n_features``, ``n_side`` and every
+        hyper-parameter. The networks have no defaults of their own; the
+        specifications of :mod:`sktime_diffusion.networks` hold them, and their
+        ``network_config(n_features, n_side)`` gives a complete configuration.
 
     Returns
     -------
@@ -45,4 +49,16 @@ def build_network(kind: str, **params: Any) -> nn.Module:
     """
     if kind not in NETWORKS:
         raise ValueError(f"unknown network {kind!r}; choose one of {', '.join(NETWORKS)}")
-    return NETWORKS[kind](**params)
+    network_class = NETWORKS[kind]
+    missing = [
+        name
+        for name, parameter in inspect.signature(network_class).parameters.items()
+        if parameter.default is inspect.Parameter.empty and name not in params
+    ]
+    if missing:
+        raise ValueError(
+            f"the {kind!r} network needs {', '.join(missing)}; a specification of "
+            "sktime_diffusion.networks (with the defaults) gives them all: "
+            "network_config(n_features, n_side)"
+        )
+    return network_class(**params)

@@ -71,6 +71,10 @@ class _ResidualLayer(nn.Module):
 class CSDIDenoiser(nn.Module):
     """Residual stack with temporal and feature transformers (CSDI).
 
+    The hyper-parameters have no defaults here: they live once, in the specification
+    :class:`sktime_diffusion.networks.CSDINetwork`, whose ``network_config`` gives
+    them all.
+
     Parameters
     ----------
     n_features : int
@@ -98,13 +102,14 @@ class CSDIDenoiser(nn.Module):
         self,
         n_features: int,
         n_side: int = 0,
-        channels: int = 64,
-        n_layers: int = 4,
-        n_heads: int = 8,
-        time_embedding_dim: int = 128,
-        position_embedding_dim: int = 64,
-        feature_embedding_dim: int = 16,
-        feedforward_dim: int | None = None,
+        *,
+        channels: int,
+        n_layers: int,
+        n_heads: int,
+        time_embedding_dim: int,
+        position_embedding_dim: int,
+        feature_embedding_dim: int,
+        feedforward_dim: int | None,
     ) -> None:
         super().__init__()
         if channels % n_heads:

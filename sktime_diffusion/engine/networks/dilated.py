@@ -51,6 +51,10 @@ class _DilatedBlock(nn.Module):
 class DilatedConvDenoiser(nn.Module):
     """Gated residual blocks of dilated 1D convolutions over time.
 
+    The hyper-parameters have no defaults here: they live once, in the specification
+    :class:`sktime_diffusion.networks.DilatedConvNetwork`, whose ``network_config``
+    gives them all.
+
     Parameters
     ----------
     n_features : int
@@ -73,11 +77,12 @@ class DilatedConvDenoiser(nn.Module):
         self,
         n_features: int,
         n_side: int = 0,
-        channels: int = 64,
-        n_layers: int = 8,
-        dilation_cycle: int = 4,
-        kernel_size: int = 3,
-        time_embedding_dim: int = 128,
+        *,
+        channels: int,
+        n_layers: int,
+        dilation_cycle: int,
+        kernel_size: int,
+        time_embedding_dim: int,
     ) -> None:
         super().__init__()
         if kernel_size % 2 == 0:
