@@ -9,7 +9,8 @@ variance ``sigma**2`` elsewhere, so
     E[x_0 | z] = mu + S H (H S H + R)^{-1} (z - H mu),    R = diag(r).
 
 A correct sampler driven by this denoiser must reproduce ``N(mu, S)``, and on the target
-entries the conditional Gaussian given the given entries (DESIGN.md).
+entries the conditional Gaussian given the given entries ("Checking samplers without
+training" in ``docs/concepts.rst``).
 """
 
 from __future__ import annotations

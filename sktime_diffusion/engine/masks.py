@@ -1,11 +1,12 @@
 """Random training masks: which observed entries the model is shown.
 
 One network serves several tasks when it is trained on a mixture of mask patterns
-(DESIGN.md): entries hidden completely at random (imputation), contiguous gaps
-(imputation of drop-outs), a hidden suffix (forecasting), the missing pattern of another
-window in the batch (CSDI's "historical" strategy) and "grating" masks that hide every
-other slice of the window across all features (anomaly scoring, as in ImDiffusion), and
-windows with nothing given at all (unconditional generation).
+("Training with random masks" in ``docs/concepts.rst``): entries hidden completely at
+random (imputation), contiguous gaps (imputation of drop-outs), a hidden suffix
+(forecasting), the missing pattern of another window in the batch (CSDI's "historical"
+strategy) and "grating" masks that hide every other slice of the window across all
+features (anomaly scoring, as in ImDiffusion), and windows with nothing given at all
+(unconditional generation).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The masked conditional diffusion model: forward process, loss, denoiser, save/load.
 
 A window ``x`` of shape ``(batch, n_features, length)`` comes with two boolean masks of
-the same shape (see DESIGN.md): ``observed`` (the entry exists) and ``given`` (the model
-is shown it). The model generates the targets ``observed & ~given`` during training and
-every entry that is not given during sampling. Optional side channels of shape
-``(batch, n_side, length)`` carry exogenous covariates and time features.
+the same shape (see "Windows and masks" in ``docs/concepts.rst``): ``observed`` (the
+entry exists) and ``given`` (the model is shown it). The model generates the targets
+``observed & ~given`` during training and every entry that is not given during
+sampling. Optional side channels of shape ``(batch, n_side, length)`` carry exogenous
+covariates and time features.
 
 :class:`DiffusionModel` joins a network, a :class:`NoiseSchedule` and a parameterisation
 (what the network predicts: ``"epsilon"``, ``"x0"`` or ``"v"``) into a denoiser
@@ -314,21 +315,58 @@ class DiffusionModel(nn.Module):
         torch.Tensor of shape (batch, n_features, length)
         """
         levels = self.schedule.alpha_sigma(t.to(torch.float64))
-        alpha, sigma = levels[0].to(x_t), levels[1].to(x_t)
         given = condition.given
-        c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
-        network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
-        if self.baseline == "none":
-            given_values = torch.where(given, condition.values, torch.zeros_like(x_t))
-        elif baseline is None:
-            given_values = self.baseline_of(condition.values, given)
-        else:
-            given_values = baseline
-        prediction = self.network(network_input, t, given_values, given, condition.side)
+        shown = self._shown_values(condition.values, given, baseline)
+        prediction = self._network_output(x_t, t, levels, shown, given, condition.side)
         x0_hat = x0_from_prediction(self.parameterisation, prediction, x_t, *levels)
         if self.baseline != "none":
             return torch.where(given, torch.zeros_like(x0_hat), x0_hat)
         return torch.where(given, condition.values, x0_hat)
+
+    def _shown_values(
+        self, values: Tensor, given: Tensor, baseline: Tensor | None = None
+    ) -> Tensor:
+        """What the network is shown of the condition, shape (batch, n_features, length).
+
+        Without a baseline the given values (zero elsewhere); with one, the baseline of
+        the given values (``baseline`` where the caller has it already).
+        """
+        if self.baseline == "none":
+            return torch.where(given, values, torch.zeros_like(values))
+        return self.baseline_of(values, given) if baseline is None else baseline
+
+    def _network_output(
+        self,
+        x_t: Tensor,
+        t: Tensor,
+        levels: tuple[Tensor, Tensor],
+        shown: Tensor,
+        given: Tensor,
+        side: Tensor | None,
+    ) -> Tensor:
+        """The network's prediction for ``x_t``, the one place its input is built.
+
+        The network sees ``c_in * x_t`` on the entries to generate and zero on the given
+        ones (see the class Notes), next to ``shown`` (:meth:`_shown_values`), the
+        ``given`` mask and the side channels. Used by sampling and by the loss alike.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor of shape (batch, n_features, length)
+        t : torch.Tensor of shape (batch,)
+        levels : (alpha, sigma), torch.Tensor of shape (batch,) each
+            The schedule's levels at ``t`` (any float dtype; cast to ``x_t``'s).
+        shown, given : torch.Tensor of shape (batch, n_features, length)
+        side : torch.Tensor of shape (batch, n_side, length) or None
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_features, length)
+        """
+        alpha, sigma = levels[0].to(x_t), levels[1].to(x_t)
+        c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
+        network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
+        return self.network(network_input, t, shown, given, side)
 
     def denoiser(self, condition: Condition, baseline: Tensor | None = None):
         """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``.
@@ -380,15 +418,11 @@ class DiffusionModel(nn.Module):
         alpha, sigma = levels[0].to(x0), levels[1].to(x0)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x0 = torch.where(observed, x0, torch.zeros_like(x0))
-        if self.baseline == "none":
-            given_values = torch.where(given, x0, torch.zeros_like(x0))
-        else:
-            given_values = self.baseline_of(x0, given)
-            x0 = torch.where(observed, x0 - given_values, torch.zeros_like(x0))
+        shown = self._shown_values(x0, given)
+        if self.baseline != "none":
+            x0 = torch.where(observed, x0 - shown, torch.zeros_like(x0))
         x_t = diffuse(x0, noise, alpha, sigma)
-        c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
-        network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
-        prediction = self.network(network_input, t, given_values, given, side)
+        prediction = self._network_output(x_t, t, levels, shown, given, side)
         target = regression_target(self.parameterisation, x0, noise, *levels)
         weight = (observed & ~given).to(x0)
         squared_error = (prediction - target).square() * weight

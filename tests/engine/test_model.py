@@ -284,3 +284,31 @@ def test_v_target_on_vp_schedules_is_salimans_and_ho_bit_for_bit(schedule):
     x_t = a * x0 + s * noise
     estimate = x0_from_prediction("v", target, x_t, alpha64, sigma64)
     assert torch.equal(estimate, (a * x_t - s * target) / (a**2 + s**2))
+
+
+@pytest.mark.parametrize("baseline", ["none", "interpolation"])
+def test_the_loss_scores_the_same_network_output_the_denoiser_is_built_from(baseline):
+    """Training and sampling show the network one input for one x_t, t and condition."""
+    spec = DilatedConvNetwork(channels=8, n_layers=2)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = DiffusionModel(
+            spec.network_config(N_FEATURES, 0), make_schedule("cosine"), "x0", baseline
+        )
+    generator = torch.Generator().manual_seed(3)
+    x0 = torch.randn(6, N_FEATURES, LENGTH, generator=generator)
+    observed = torch.ones_like(x0, dtype=torch.bool)
+    given = torch.rand(x0.shape, generator=generator) < 0.5
+    loss = model.loss(x0, observed, given, generator=torch.Generator().manual_seed(4))
+
+    replay = torch.Generator().manual_seed(4)  # the loss's draws: times, then noise
+    t = model.schedule.training_times(len(x0), generator=replay)
+    noise = torch.randn(x0.shape, generator=replay)
+    alpha, sigma = model.schedule.alpha_sigma(t.to(torch.float64))
+    baseline_values = model.baseline_of(x0, given)
+    x_t = diffuse(x0 - baseline_values, noise, alpha.to(x0), sigma.to(x0))
+    with torch.no_grad():
+        x0_hat = model.predict_x0(x_t, t, Condition(x0, given))
+    target = ~given
+    expected = (x0_hat - (x0 - baseline_values))[target].square().mean()
+    assert torch.allclose(loss.detach(), expected, rtol=1e-5, atol=1e-7)
