@@ -38,6 +38,7 @@ from .engine import (
     train_model,
     training_budget,
 )
+from .engine.checks import check_count
 from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = [
@@ -346,7 +347,7 @@ class DiffusionEngineMixin:
         _check_choice(owner, "schedule", self.schedule, SCHEDULES)
         _check_choice(owner, "parameterisation", self.parameterisation, PARAMETERISATIONS)
         _check_choice(owner, "sampler", self.sampler, tuple(SAMPLERS))
-        _check_count(owner, "n_diffusion_steps", self.n_diffusion_steps, minimum=2)
+        check_count("n_diffusion_steps", self.n_diffusion_steps, minimum=2, owner=owner)
         check_number(
             owner,
             "training_time_power",
@@ -355,11 +356,11 @@ class DiffusionEngineMixin:
             "a number in (0, 10]",
         )
         if self.n_sampling_steps is not None:
-            _check_count(owner, "n_sampling_steps", self.n_sampling_steps)
+            check_count("n_sampling_steps", self.n_sampling_steps, owner=owner)
         resolve_sampling_steps(self.sampler, self.n_sampling_steps)  # warns if too few
         if self.training_steps is not None:
-            _check_count(owner, "training_steps", self.training_steps)
-        _check_count(owner, "batch_size", self.batch_size)
+            check_count("training_steps", self.training_steps, owner=owner)
+        check_count("batch_size", self.batch_size, owner=owner)
         if self.max_time is not None and not (
             isinstance(self.max_time, Real) and self.max_time > 0
         ):
@@ -371,23 +372,21 @@ class DiffusionEngineMixin:
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"{owner}: validation_fraction must be in [0, 1)")
         if self.patience is not None:
-            _check_count(owner, "patience", self.patience)
+            check_count("patience", self.patience, owner=owner)
         resolve_device(self.device)
 
     def _check_window_length(self) -> None:
         """``window_length`` must be None or an integer >= 2 (windowed estimators)."""
-        window = self.window_length
-        if window is not None and (
-            isinstance(window, bool) or not isinstance(window, Integral) or window < 2
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: window_length must be an integer >= 2 or None, "
-                f"got {window!r}"
-            )
+        check_count(
+            "window_length",
+            self.window_length,
+            minimum=2,
+            allow_none=True,
+            owner=type(self).__name__,
+        )
 
     def _check_n_samples(self, n_samples: Any, name: str = "n_samples") -> int:
-        _check_count(type(self).__name__, name, n_samples)
-        return int(n_samples)
+        return check_count(name, n_samples, owner=type(self).__name__)
 
     # ------------------------------------------------------------------- building
     def _network_spec(self) -> NetworkSpec:
@@ -596,11 +595,6 @@ def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -
         raise ValueError(
             f"{owner}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}"
         )
-
-
-def _check_count(owner: str, name: str, value: Any, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
 
 
 def check_number(

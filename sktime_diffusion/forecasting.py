@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from ._windows import (
     window_scaling,
 )
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
+from .engine.checks import check_count
 from .samples import SamplePaths
 
 __all__ = ["DiffusionForecaster"]
@@ -208,17 +208,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         owner = type(self).__name__
         self._check_n_samples(self.n_samples)
         for name in ("context_length", "horizon"):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, Integral) or value < 1
-            ):
-                raise ValueError(f"{owner}: {name} must be an integer >= 1 or None")
+            check_count(name, getattr(self, name), allow_none=True, owner=owner)
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
-        if isinstance(self.fine_tune_steps, bool) or not (
-            isinstance(self.fine_tune_steps, Integral) and self.fine_tune_steps >= 0
-        ):
-            raise ValueError(f"{owner}: fine_tune_steps must be an integer >= 0")
+        check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
 
     def _pretrain(self, y, X=None, fh=None):
         """Train the global network on a panel; it stays as ``pretrained_model_``."""

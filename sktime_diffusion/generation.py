@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from ._windows import (
     training_windows,
 )
 from .engine import MaskStrategy, OutpaintRound
+from .engine.checks import check_count
 
 __all__ = ["DiffusionGenerator"]
 
@@ -252,8 +252,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         known = self._context_values(context)
         if length is None:
             length = max(self.window_length_, known.shape[1])
-        if isinstance(length, bool) or not isinstance(length, Integral) or length < 1:
-            raise ValueError(f"{owner}: length must be a positive integer, got {length!r}")
+        length = check_count("length", length, owner=owner)
         longest = MAX_LENGTH_IN_WINDOWS * self.window_length_
         if length > longest:
             raise ValueError(

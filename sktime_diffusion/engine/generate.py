@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .checks import check_count
 from .model import Condition, DiffusionModel
 from .samplers import SAMPLERS, check_sampler
 
@@ -117,8 +118,7 @@ def generate(
         ``condition.values`` exactly.
     """
     n_steps = check_sampler(sampler, n_steps)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+    check_count("n_samples", n_samples)
     condition.validate(model.n_features, model.n_side)
     device = model.device
     dtype = next(model.parameters()).dtype

@@ -26,11 +26,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Integral
 
 import torch
 from torch import Tensor
 
+from .checks import check_count
 from .schedules import NoiseSchedule
 
 __all__ = [
@@ -374,9 +374,7 @@ def check_sampler(sampler: str, n_steps: int | None = None) -> int:
         )
     if n_steps is None:
         return SAMPLERS[sampler].default_steps
-    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1 or None, got {n_steps!r}")
-    return int(n_steps)
+    return check_count("n_steps", n_steps, allow_none=True)
 
 
 def resolve_sampling_steps(sampler: str, n_steps: int | None) -> int:
