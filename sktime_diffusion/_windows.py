@@ -9,7 +9,7 @@ that checks the data, splits a panel into its series, cuts windows and scales th
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -405,20 +405,6 @@ def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
         SeriesPiece(key, series.series_times(number), values[rows], rows)
         for number, (key, rows) in enumerate(zip(series.keys, series.rows, strict=True))
     ]
-
-
-def join_series(
-    keys: Sequence[tuple],
-    frames: Sequence[pd.DataFrame],
-    names: Sequence[Hashable] | None,
-) -> pd.DataFrame:
-    """Inverse of :func:`split_series`: stack per-series frames under their keys."""
-    if len(keys) == 1 and keys[0] == ():
-        return frames[0]
-    return pd.concat(
-        dict(zip([k if len(k) > 1 else k[0] for k in keys], frames, strict=True)),
-        names=list(names) if names is not None else None,
-    )
 
 
 def sliding_windows(values: np.ndarray, length: int, stride: int = 1) -> np.ndarray:
