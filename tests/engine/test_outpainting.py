@@ -24,6 +24,7 @@ from sktime_diffusion.engine import (
     make_schedule,
     outpaint,
 )
+from sktime_diffusion.networks import DilatedConvNetwork
 
 from .test_sampler_defaults import _OracleNetwork
 
@@ -35,8 +36,8 @@ COVARIANCE = RHO ** (STEPS[:, None] - STEPS[None, :]).abs()
 
 def _model(n_side: int = 0, network=None) -> DiffusionModel:
     schedule = make_schedule("cosine", n_steps=50)
-    config = {"kind": "dilated_conv", "n_features": 1, "channels": 4, "n_layers": 1}
-    model = DiffusionModel({**config, "n_side": n_side}, schedule, "v")
+    config = DilatedConvNetwork(channels=4, n_layers=1).network_config(1, n_side)
+    model = DiffusionModel(config, schedule, "v")
     model.network = network or _OracleNetwork(
         MEAN.reshape(1, LENGTH), COVARIANCE, schedule, "v"
     )
