@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from ._windows import (
 )
 from .anomaly_scores import point_scores, pool_scores
 from .engine import MaskStrategy
+from .engine.checks import check_count
 
 __all__ = [
     "DiffusionAnomalyDetector",
@@ -249,28 +249,14 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             )
         self._check_window_length()
         slices = self.grating_slices
-        if (
-            not isinstance(slices, Sequence)
-            or not slices
-            or not all(
-                isinstance(n, Integral) and not isinstance(n, bool) and n >= 2
-                for n in slices
-            )
-        ):
+        if not isinstance(slices, Sequence) or isinstance(slices, str) or not slices:
             raise ValueError(
                 f"{owner}: grating_slices must be a non-empty sequence of integers >= 2, "
                 f"got {slices!r}"
             )
-        smoothing = self.score_smoothing
-        if smoothing is not None and (
-            isinstance(smoothing, bool)
-            or not isinstance(smoothing, Integral)
-            or smoothing < 1
-        ):
-            raise ValueError(
-                f"{owner}: score_smoothing must be an integer >= 1 or None, "
-                f"got {smoothing!r}"
-            )
+        for count in slices:
+            check_count("grating_slices (each)", count, minimum=2, owner=owner)
+        check_count("score_smoothing", self.score_smoothing, allow_none=True, owner=owner)
         check_number(
             owner,
             "contamination",
