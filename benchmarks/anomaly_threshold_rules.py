@@ -53,22 +53,24 @@ def _pooled(points: np.ndarray, keep: np.ndarray, steps: int) -> np.ndarray:
 
 
 def rules(in_sample, held_out, train) -> dict[str, float]:
-    """Thresholds of every rule from the two fitted detectors' fit-stretch scores."""
-    c = float(in_sample.contamination)
-    steps = in_sample._smoothing_steps()
-    everything = np.ones(len(train), dtype=bool)
-    own = _pooled(in_sample._point_scores(_values(train)), everything, steps)
+    """Thresholds of every rule from the two fitted detectors' fit-stretch scores.
+
+    The in-sample quantile and the rescaled rule are the detectors' own
+    ``threshold_``; the others are computed from the held-out detector's scores.
+    """
+    c = float(held_out.contamination)
+    held = held_out.threshold_scores_  # pooled scores of the held-out points
+    ratio = held_out.held_out_ratio_
     blocks = threshold_blocks(len(train), held_out.window_length_, 0.25)
     points = held_out._point_scores(_values(train))
-    held, trained = _pooled(points, blocks, steps), _pooled(points, ~blocks, steps)
-    ratio = np.median(held) / np.median(trained)
+    trained = _pooled(points, ~blocks, held_out._smoothing_steps())
     logs = np.log(held)
     z = NormalDist().inv_cdf(1 - c)
     return {
-        "in-sample quantile": float(np.quantile(own, 1 - c)),
+        "in-sample quantile": in_sample.threshold_,
         "held-out quantile": float(np.quantile(held, 1 - c)),
         "held-out log-normal": float(np.exp(logs.mean() + z * logs.std(ddof=1))),
-        "held-out rescaled": float(np.quantile(trained, 1 - c) * ratio),
+        "held-out rescaled": held_out.threshold_,
         "held-out pooled-all": float(
             np.quantile(np.concatenate([trained * ratio, held]), 1 - c)
         ),

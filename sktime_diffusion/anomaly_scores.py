@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ._diffusion import make_condition
 from ._windows import tiling_starts
 from .engine import Condition, grating_hidden
 
@@ -34,9 +35,6 @@ SPREAD_FLOOR = 0.01
 #: draws ``n_samples`` per window of a condition with a seed: (condition, n_samples,
 #: seed) -> array of shape (n_windows, n_samples, n_features, length)
 Draw = Callable[[Condition, int, int], np.ndarray]
-#: builds the sampling condition from windows (n_windows, n_features, length) and
-#: the mask of their given entries
-MakeCondition = Callable[[np.ndarray, np.ndarray], Condition]
 
 
 def grating_masks(window_length: int, slice_counts: tuple[int, ...]) -> np.ndarray:
@@ -60,7 +58,6 @@ def grating_masks(window_length: int, slice_counts: tuple[int, ...]) -> np.ndarr
 
 def standardised_errors(
     draw: Draw,
-    make_condition: MakeCondition,
     scaled: np.ndarray,
     starts: np.ndarray,
     hidden: np.ndarray,
@@ -71,8 +68,8 @@ def standardised_errors(
 
     Parameters
     ----------
-    draw, make_condition
-        The model's sampler and condition builder.
+    draw
+        The model's sampler.
     scaled : np.ndarray of shape (n_features, n_timepoints)
         The scaled series, NaN where unobserved.
     starts : np.ndarray of int, shape (n_windows,)
@@ -107,7 +104,6 @@ def standardised_errors(
 
 def point_scores(
     draw: Draw,
-    make_condition: MakeCondition,
     scaled: np.ndarray,
     window_length: int,
     slice_counts: tuple[int, ...],
@@ -122,8 +118,8 @@ def point_scores(
 
     Parameters
     ----------
-    draw, make_condition
-        The model's sampler and condition builder (:func:`standardised_errors`).
+    draw
+        The model's sampler (:func:`standardised_errors`).
     scaled : np.ndarray of shape (n_features, n_timepoints)
         At least ``window_length`` steps; NaN where unobserved.
     window_length : int
@@ -150,7 +146,6 @@ def point_scores(
         batch_starts = starts[first : first + WINDOWS_PER_BATCH]
         errors = standardised_errors(
             draw,
-            make_condition,
             scaled,
             batch_starts,
             hidden,

@@ -14,7 +14,6 @@ from ._diffusion import (
     DiffusionEngineMixin,
     check_number,
     documents_engine_parameters,
-    make_condition,
     seed_from,
     tiny_test_configurations,
     window_data,
@@ -289,10 +288,10 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         values = frame.to_numpy(np.float64, na_value=np.nan)
         stretches = training_stretches(held_out, self.window_length_)
         self._check_room_to_hold_out(len(frame), stretches)
-        pieces = [values[start:end] for start, end in stretches]
-        training = np.concatenate(pieces)
         rows = np.concatenate([np.arange(start, end) for start, end in stretches])
         check_every_column_observed(owner, split_series(frame.iloc[rows]), frame.columns)
+        pieces = [values[start:end] for start, end in stretches]
+        training = np.concatenate(pieces)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(training)
         self.seed_ = seed_from(self.random_state)
@@ -421,7 +420,6 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         """Unpooled scores (n_timepoints,) of a series (n_timepoints, n_features)."""
         return point_scores(
             lambda condition, n, seed: self._draw(self.model_, condition, n, seed),
-            make_condition,
             self.scaling_.apply_to_series(values),
             self.window_length_,
             self._slice_counts(),
