@@ -39,6 +39,7 @@ from .engine import (
     training_budget,
 )
 from .engine.checks import check_count
+from .engine.streams import stream_seed
 from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = [
@@ -225,7 +226,7 @@ def member_seeds(seed: int, n_members: int) -> list[int]:
     """Seeds of the members of an ensemble trained from one ``random_state``.
 
     The first member keeps ``seed`` itself, so an ensemble of one is the single
-    model; the others get independent seeds spawned from it.
+    model; member ``k`` gets the ``"ensemble member"`` stream ``k`` of it.
 
     Parameters
     ----------
@@ -238,8 +239,11 @@ def member_seeds(seed: int, n_members: int) -> list[int]:
     -------
     list of int, each in ``[0, 2**31 - 1)``
     """
-    spawned = np.random.SeedSequence(seed).generate_state(max(n_members - 1, 0))
-    return [int(seed)] + [int(state) % (2**31 - 1) for state in spawned]
+    further = [
+        stream_seed(seed, "ensemble member", member) % (2**31 - 1)
+        for member in range(1, n_members)
+    ]
+    return [int(seed), *further]
 
 
 def split_samples(n_samples: int, n_members: int) -> list[int]:
@@ -407,7 +411,7 @@ class DiffusionEngineMixin:
         schedule = make_schedule(self.schedule, **schedule_params)
         config = self._network_spec().network_config(n_features, n_side)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(stream_seed(seed, "network weights"))
             model = DiffusionModel(config, schedule, self.parameterisation, baseline)
         return model
 
@@ -464,7 +468,7 @@ class DiffusionEngineMixin:
             verbose=bool(self.verbose),
         )
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(stream_seed(seed, "training global"))
             return train_model(model, data, masks, config)
 
     # ------------------------------------------------------------------- sampling

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
-from .engine.outpainting import RELATIVE_SCALE_FLOOR
+from .engine.scaling import given_entry_scaling, spread_floor
 
 __all__ = [
     "SeriesPiece",
@@ -33,10 +34,6 @@ __all__ = [
 
 #: seasonal period guessed from the index frequency, for default window lengths
 _SEASONAL_PERIODS = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4}
-
-#: smallest scale used when a window (or column) is constant, relative to its level (the
-#: engine's, so that windows scaled here and in the engine's outpainting agree)
-_RELATIVE_FLOOR = RELATIVE_SCALE_FLOOR
 
 
 @dataclass
@@ -512,17 +509,15 @@ def scale_floor(values: np.ndarray, share: float = 0.1) -> np.ndarray:
     Returns
     -------
     np.ndarray of shape (n_features,)
-        ``max(share * std, 1e-6 * max(|mean|, 1))``: a window that is flat while its series
-        moves is scaled by the series' spread (no blow-up of the values after it), and a
-        constant series keeps a tiny scale, so it is forecast as that constant.
+        :func:`~sktime_diffusion.engine.scaling.spread_floor` of the series as one
+        window: ``max(share * std, 1e-6 * max(|mean|, 1))``, so a window that is flat
+        while its series moves is scaled by the series' spread (no blow-up of the values
+        after it), and a constant series keeps a tiny scale, so it is forecast as that
+        constant.
     """
-    observed = ~np.isnan(values)
-    count = np.maximum(observed.sum(axis=0), 1)
-    mean = np.where(observed, values, 0.0).sum(axis=0) / count
-    variance = (np.where(observed, values - mean, 0.0) ** 2).sum(axis=0) / count
-    return np.maximum(
-        share * np.sqrt(variance), _RELATIVE_FLOOR * np.maximum(np.abs(mean), 1.0)
-    )
+    windows = torch.from_numpy(np.ascontiguousarray(values.T[None], dtype=np.float64))
+    floor = spread_floor(windows, ~torch.isnan(windows), share)
+    return floor[0, :, 0].numpy()
 
 
 def seasonal_period(index: pd.Index) -> int:
@@ -653,6 +648,9 @@ def window_scaling(
 ) -> WindowScaling:
     """Mean and standard deviation of each window's reference entries.
 
+    The engine's rule, :func:`~sktime_diffusion.engine.scaling.given_entry_scaling`,
+    on numpy arrays.
+
     Parameters
     ----------
     values : np.ndarray of shape (n_windows, n_features, length)
@@ -667,15 +665,10 @@ def window_scaling(
     WindowScaling
         Features without a usable reference entry get ``loc = 0`` and ``scale = 1``.
     """
-    usable = reference & ~np.isnan(values)
-    count = usable.sum(axis=2, keepdims=True)
-    safe = np.where(usable, values, 0.0)
-    loc = safe.sum(axis=2, keepdims=True) / np.maximum(count, 1)
-    variance = (np.where(usable, values - loc, 0.0) ** 2).sum(axis=2, keepdims=True)
-    std = np.sqrt(variance / np.maximum(count, 1))
+    windows = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
+    usable = torch.from_numpy(np.asarray(reference, dtype=bool)) & ~torch.isnan(windows)
     floor = np.asarray(floor, dtype=np.float64)
     if floor.ndim == 1:
         floor = floor[None, :, None]
-    smallest = np.maximum(floor, _RELATIVE_FLOOR * np.maximum(np.abs(loc), 1.0))
-    scale = np.where(count > 0, np.maximum(std, smallest), 1.0)
-    return WindowScaling(loc=np.where(count > 0, loc, 0.0), scale=scale)
+    loc, scale = given_entry_scaling(windows, usable, torch.from_numpy(floor))
+    return WindowScaling(loc=loc.numpy(), scale=scale.numpy())

@@ -30,6 +30,7 @@ from ._windows import (
 from .anomaly_scores import point_scores, pool_scores
 from .engine import MaskStrategy
 from .engine.checks import check_count
+from .engine.streams import stream_seed
 
 __all__ = [
     "DiffusionAnomalyDetector",
@@ -424,7 +425,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             self.window_length_,
             self._slice_counts(),
             int(self.n_samples),
-            lambda batch_number: self.seed_ + 3 + batch_number,
+            lambda batch: stream_seed(self.seed_, "anomaly scoring batch", batch),
         )
 
     def _smoothing_steps(self) -> int:

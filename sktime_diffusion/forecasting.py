@@ -24,6 +24,7 @@ from ._windows import (
     check_frame,
     scale_floor,
     seasonal_period,
+    series_scaling,
     sliding_windows,
     split_series,
     time_frequency,
@@ -31,6 +32,7 @@ from ._windows import (
 )
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
 from .engine.checks import check_count
+from .engine.streams import stream_seed
 from .samples import SamplePaths
 
 __all__ = ["DiffusionForecaster"]
@@ -316,9 +318,9 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         self.seed_ = seed_from(self.random_state)
         pieces = split_series(frame)
         if x_frame is not None:
-            x_values = x_frame.to_numpy(np.float64, na_value=np.nan)
-            self.x_loc_ = np.nan_to_num(np.nanmean(x_values, axis=0))
-            self.x_scale_ = np.maximum(np.nanstd(x_values, axis=0), 1e-8)
+            # the one scaling rule, each column of X as one window of all its rows
+            x_scaling = series_scaling(x_frame.to_numpy(np.float64, na_value=np.nan))
+            self.x_loc_, self.x_scale_ = x_scaling.loc[0, :, 0], x_scaling.scale[0, :, 0]
         self.horizon_ = self._choose_horizon(fh, pieces)
         self.context_length_ = self._choose_context(frame, pieces)
         length = self.context_length_ + self.horizon_
@@ -541,7 +543,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         rounds = [
             OutpaintRound(
                 windows=[(number, block * horizon) for number in range(len(pieces))],
-                seed=self.seed_ + 7919 * (block + 1),
+                seed=stream_seed(self.seed_, "forecast block", block),
             )
             for block in range(n_blocks)
         ]

@@ -15,7 +15,6 @@ from ._diffusion import (
     tiny_test_configurations,
     window_data,
 )
-from ._streams import random_stream, torch_seed
 from ._windows import (
     SeriesPiece,
     as_frame,
@@ -29,6 +28,7 @@ from ._windows import (
 )
 from .engine import MaskStrategy, OutpaintRound
 from .engine.checks import check_count
+from .engine.streams import random_stream, torch_seed
 
 __all__ = ["DiffusionGenerator"]
 

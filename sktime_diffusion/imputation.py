@@ -39,6 +39,7 @@ from .engine import (
     training_budget,
 )
 from .engine.baselines import BASELINES
+from .engine.streams import stream_seed
 from .samples import SamplePaths
 
 __all__ = ["DiffusionImputer"]
@@ -545,10 +546,10 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             if quarter > 0 and missing(number, start + quarter, start + length - quarter)
         ]
         rounds = [
-            OutpaintRound(side_by_side, seed=seed + 1),
+            OutpaintRound(side_by_side, seed=stream_seed(seed, "imputation round", 0)),
             OutpaintRound(
                 across_borders,
-                seed=seed + 2,
+                seed=stream_seed(seed, "imputation round", 1),
                 steps=slice(quarter, length - quarter),
                 redraw=True,
             ),

@@ -6,9 +6,11 @@
 - :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
 - :mod:`.generate`: the batched sampling entry point;
 - :mod:`.outpainting`: long series filled window by window, in rounds of batched windows;
+- :mod:`.scaling`: the one scaling rule, each window by its given entries;
 - :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop and its automatic budget;
+- :mod:`.streams`: the named random streams every seeded draw takes its seed from;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """
 
@@ -18,8 +20,9 @@ from .generate import chunk_size, generate
 from .masks import MASK_PATTERNS, MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .networks import NETWORKS, build_network
-from .outpainting import OutpaintRound, given_entry_scaling, outpaint
+from .outpainting import OutpaintRound, outpaint
 from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_steps
+from .scaling import given_entry_scaling
 from .schedules import SCHEDULES, NoiseSchedule, make_schedule
 from .training import (
     TrainingConfig,

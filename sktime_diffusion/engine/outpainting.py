@@ -33,12 +33,9 @@ from torch import Tensor
 
 from .generate import generate
 from .model import Condition, DiffusionModel
+from .scaling import given_entry_scaling
 
-__all__ = ["OutpaintRound", "RELATIVE_SCALE_FLOOR", "given_entry_scaling", "outpaint"]
-
-#: smallest window scale relative to the window's level, ``max(|loc|, 1)``: a constant
-#: window keeps a tiny scale instead of dividing by zero
-RELATIVE_SCALE_FLOOR = 1e-6
+__all__ = ["OutpaintRound", "outpaint"]
 
 
 @dataclass(frozen=True)
@@ -111,8 +108,9 @@ def outpaint(
     window_scale_floor : torch.Tensor of shape (n_series, n_features) or None
         None: windows are sampled in the units of ``values``. Otherwise each window
         of each path is standardised per feature by the mean and standard deviation
-        of its given entries (:func:`given_entry_scaling`, with at least this scale),
-        and its draws are scaled back.
+        of its given entries, at least this scale
+        (:func:`~sktime_diffusion.engine.scaling.given_entry_scaling`), and its draws
+        are scaled back.
     sampler, n_steps, max_batch, progress, **sampler_options
         As for :func:`~sktime_diffusion.engine.generate.generate`; ``progress`` is
         called with the finished grid steps of every network-call chunk of every round.
@@ -167,40 +165,6 @@ def outpaint(
             paths[i][:, :, w] = torch.where(mask, new, paths[i][:, :, w])
             generated[i][:, w] |= mask
     return paths
-
-
-def given_entry_scaling(
-    values: Tensor, given: Tensor, floor: Tensor | float = 0.0
-) -> tuple[Tensor, Tensor]:
-    """Mean and standard deviation of each window's given entries, per feature.
-
-    Parameters
-    ----------
-    values : torch.Tensor of shape (n_windows, n_features, length)
-        Finite where given.
-    given : torch.Tensor of bool, same shape
-    floor : torch.Tensor of shape (n_windows, n_features, 1), or float
-        Smallest scale; never below ``RELATIVE_SCALE_FLOOR * max(|loc|, 1)``.
-
-    Returns
-    -------
-    loc, scale : torch.Tensor of shape (n_windows, n_features, 1)
-        Standardised windows are ``(values - loc) / scale``. A feature without a given
-        entry gets ``loc = 0`` and ``scale = 1``.
-    """
-    count = given.sum(dim=-1, keepdim=True)
-    divisor = count.clamp_min(1)
-    zero = torch.zeros((), dtype=values.dtype, device=values.device)
-    loc = torch.where(given, values, zero).sum(dim=-1, keepdim=True) / divisor
-    deviation = torch.where(given, values - loc, zero)
-    std = torch.sqrt(deviation.square().sum(dim=-1, keepdim=True) / divisor)
-    smallest = torch.maximum(
-        torch.as_tensor(floor, dtype=values.dtype, device=values.device),
-        RELATIVE_SCALE_FLOOR * loc.abs().clamp_min(1.0),
-    )
-    has_given = count > 0
-    scale = torch.where(has_given, torch.maximum(std, smallest), torch.ones_like(std))
-    return torch.where(has_given, loc, zero), scale
 
 
 def _drawn_entries(

@@ -2,9 +2,10 @@
 
 Training is reproducible on CPU: the weights are initialised by the caller under a seed,
 and every random draw of the loop (order of windows, masks, times, noise) comes from
-generators seeded with ``TrainingConfig.seed``. The global torch random state of the user
-is left as it was. A time budget (``max_time``) ends training early; the number of steps
-then depends on the machine's speed, so use ``epochs`` alone for bit-identical refits.
+generators seeded with named streams of ``TrainingConfig.seed`` (:mod:`.streams`). The
+global torch random state of the user is left as it was. A time budget (``max_time``)
+ends training early; the number of steps then depends on the machine's speed, so use
+``epochs`` alone for bit-identical refits.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch import Tensor
 
 from .masks import MaskStrategy, draw_given_mask
 from .model import DiffusionModel
+from .streams import stream_seed
 
 __all__ = [
     "WindowData",
@@ -288,7 +290,9 @@ def _validation_loss(
     masks: MaskStrategy,
     config: TrainingConfig,
 ) -> float:
-    cpu_generator, generator = _generators(config.seed + 1, config.device)
+    cpu_generator, generator = _generators(
+        config.seed, config.device, "validation masks", "validation noise"
+    )
     total, count = 0.0, 0
     for start in range(0, len(index), config.batch_size):
         batch = index[start : start + config.batch_size]
@@ -313,10 +317,17 @@ def _jitter_levels(
     return torch.where(observed, values + scale * offsets, values)
 
 
-def _generators(seed: int, device: torch.device):
-    """Two independent streams: data order and masks on CPU, times and noise on device."""
-    cpu_generator = torch.Generator().manual_seed(seed)
-    device_generator = torch.Generator(device).manual_seed(seed + 104_729)
+def _generators(
+    seed: int,
+    device: torch.device,
+    cpu_purpose: str = "training order",
+    device_purpose: str = "training noise",
+) -> tuple[torch.Generator, torch.Generator]:
+    """Two named streams: data order and masks on CPU, times and noise on device."""
+    cpu_generator = torch.Generator().manual_seed(stream_seed(seed, cpu_purpose))
+    device_generator = torch.Generator(device).manual_seed(
+        stream_seed(seed, device_purpose)
+    )
     return cpu_generator, device_generator
 
 

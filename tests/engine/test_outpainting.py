@@ -8,19 +8,16 @@ one exactly, and a long path drawn window by window must follow the AR(1) law.
 import math
 from unittest import mock
 
-import numpy as np
 import pytest
 import torch
 
 import sktime_diffusion.engine.outpainting as outpainting
-from sktime_diffusion._windows import window_scaling
 from sktime_diffusion.engine import (
     Condition,
     DiffusionModel,
     OutpaintRound,
     conditional_gaussian,
     generate,
-    given_entry_scaling,
     make_schedule,
     outpaint,
 )
@@ -249,21 +246,6 @@ def test_windows_standardised_by_their_given_entries_make_outpainting_affine():
     assert torch.allclose(moved, 250.0 + 40.0 * base, rtol=1e-12, atol=1e-9)
     unscaled = _outpaint(250.0 + 40.0 * values, rounds, fill=[fill])
     assert not torch.allclose(unscaled, moved, rtol=1e-3)
-
-
-def test_given_entry_scaling_is_the_windows_module_rule():
-    rng = np.random.default_rng(0)
-    values = rng.normal(3.0, 2.0, size=(50, 3, 12))
-    given = rng.random(values.shape) < 0.6
-    given[0] = False  # no given entry: loc 0, scale 1
-    values[1, 0] = 7.0  # constant: the floor
-    floor = rng.uniform(0.0, 0.5, size=(50, 3, 1))
-    want = window_scaling(np.where(given, values, np.nan), given, floor)
-    loc, scale = given_entry_scaling(
-        torch.from_numpy(values), torch.from_numpy(given), torch.from_numpy(floor)
-    )
-    np.testing.assert_allclose(loc.numpy(), want.loc, rtol=1e-14, atol=1e-14)
-    np.testing.assert_allclose(scale.numpy(), want.scale, rtol=1e-14)
 
 
 # ---------------------------------------------------------------- bad arguments

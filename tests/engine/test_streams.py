@@ -2,7 +2,7 @@
 
 import pytest
 
-from sktime_diffusion._streams import PURPOSES, random_stream, torch_seed
+from sktime_diffusion.engine.streams import PURPOSES, random_stream, torch_seed
 
 
 def test_one_key_gives_one_stream_and_every_key_number_matters():
@@ -38,3 +38,33 @@ def test_torch_seeds_are_64_bit_and_accepted_by_torch():
     seed = torch_seed(random_stream(0, "generator sampling", 0))
     assert 0 <= seed < 2**64
     torch.Generator().manual_seed(seed)
+
+
+def _package_sources():
+    import pathlib
+
+    import sktime_diffusion
+
+    root = pathlib.Path(sktime_diffusion.__file__).parent
+    return {path: path.read_text() for path in root.rglob("*.py")}
+
+
+def test_no_seed_is_offset_by_a_number_outside_the_streams_module():
+    import re
+
+    offset = re.compile(r"seed_?\s*[+*]\s*\d|\d\s*[+*]\s*(self\.)?seed")
+    found = [
+        f"{path.name}: {line.strip()}"
+        for path, text in _package_sources().items()
+        for line in text.splitlines()
+        if offset.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert found == []
+
+
+def test_every_purpose_is_drawn_from_somewhere_in_the_package():
+    text = "\n".join(
+        source for path, source in _package_sources().items() if path.name != "streams.py"
+    )
+    unused = [purpose for purpose in PURPOSES if f'"{purpose}"' not in text]
+    assert unused == []

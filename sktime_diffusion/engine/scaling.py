@@ -1,0 +1,88 @@
+"""The one scaling rule: standardise each window, per feature, by its given entries.
+
+Every estimator standardises what the model sees with :func:`given_entry_scaling`:
+the mean and standard deviation of the entries a window is given, never below a
+floor. What differs between tasks is only which entries count as given and how large
+the window is (see ``concepts.rst``, "Scaling"):
+
+- the forecaster scales each window by its context, with at least a tenth of the
+  series' spread (:func:`spread_floor` with ``share=0.1``), while training and while
+  outpainting block by block;
+- the imputer, the detector and the generator scale each series by all its observed
+  entries, the whole series being one window, and exogenous ``X`` is scaled the same
+  way, column by column.
+
+Only :func:`given_entry_scaling` computes a scale; the estimators' numpy helpers call it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["RELATIVE_SCALE_FLOOR", "given_entry_scaling", "spread_floor"]
+
+#: smallest window scale relative to the window's level, ``max(|loc|, 1)``: a constant
+#: window keeps a tiny scale instead of dividing by zero
+RELATIVE_SCALE_FLOOR = 1e-6
+
+
+def given_entry_scaling(
+    values: Tensor, given: Tensor, floor: Tensor | float = 0.0
+) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation of each window's given entries, per feature.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (n_windows, n_features, length)
+        Finite where given (anything, NaN included, elsewhere).
+    given : torch.Tensor of bool, same shape
+    floor : torch.Tensor broadcastable to (n_windows, n_features, 1), or float
+        Smallest scale; never below ``RELATIVE_SCALE_FLOOR * max(|loc|, 1)``.
+
+    Returns
+    -------
+    loc, scale : torch.Tensor of shape (n_windows, n_features, 1)
+        Standardised windows are ``(values - loc) / scale``. A feature without a given
+        entry gets ``loc = 0`` and ``scale = 1``.
+    """
+    loc, std, has_given = _given_entry_moments(values, given)
+    smallest = torch.maximum(
+        torch.as_tensor(floor, dtype=values.dtype, device=values.device),
+        RELATIVE_SCALE_FLOOR * loc.abs().clamp_min(1.0),
+    )
+    scale = torch.where(has_given, torch.maximum(std, smallest), torch.ones_like(std))
+    return loc, scale
+
+
+def spread_floor(values: Tensor, given: Tensor, share: float) -> Tensor:
+    """A share of each window's spread, the floor a smaller window's scale may not cross.
+
+    Parameters
+    ----------
+    values, given : torch.Tensor of shape (n_windows, n_features, length)
+        As in :func:`given_entry_scaling`; typically one window holding a whole series.
+    share : float
+        Share of the standard deviation of the given entries.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_windows, n_features, 1)
+        ``max(share * std, RELATIVE_SCALE_FLOOR * max(|mean|, 1))`` (a feature without
+        a given entry: ``RELATIVE_SCALE_FLOOR``). A window that is flat while its series
+        moves is then scaled by the series' spread, and a constant series keeps a tiny
+        scale.
+    """
+    loc, std, _ = _given_entry_moments(values, given)
+    return torch.maximum(share * std, RELATIVE_SCALE_FLOOR * loc.abs().clamp_min(1.0))
+
+
+def _given_entry_moments(values: Tensor, given: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Mean and population standard deviation of the given entries (0 where none)."""
+    count = given.sum(dim=-1, keepdim=True)
+    divisor = count.clamp_min(1)
+    zero = torch.zeros((), dtype=values.dtype, device=values.device)
+    loc = torch.where(given, values, zero).sum(dim=-1, keepdim=True) / divisor
+    deviation = torch.where(given, values - loc, zero)
+    std = torch.sqrt(deviation.square().sum(dim=-1, keepdim=True) / divisor)
+    return loc, std, count > 0

@@ -1,0 +1,75 @@
+"""The one scaling rule: each window standardised by the mean and spread of its given
+entries, with a floor, checked against numpy's masked statistics."""
+
+import numpy as np
+import pytest
+import torch
+
+from sktime_diffusion._windows import scale_floor, series_scaling, window_scaling
+from sktime_diffusion.engine.scaling import (
+    RELATIVE_SCALE_FLOOR,
+    given_entry_scaling,
+    spread_floor,
+)
+
+
+def _windows(seed=0, shape=(40, 3, 12)):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(3.0, 2.0, size=shape)
+    given = rng.random(shape) < 0.6
+    given[0] = False  # nothing given
+    given[1, 0] = True
+    values[1, 0] = 7.0  # constant
+    return values, given
+
+
+def test_loc_and_scale_are_the_masked_mean_and_population_std_above_the_floor():
+    values, given = _windows()
+    floor = np.random.default_rng(1).uniform(0.0, 0.5, size=(40, 3, 1))
+    loc, scale = given_entry_scaling(
+        torch.from_numpy(values), torch.from_numpy(given), torch.from_numpy(floor)
+    )
+    masked = np.ma.masked_array(values, mask=~given)
+    want_loc = masked.mean(axis=-1, keepdims=True).filled(0.0)
+    std = masked.std(axis=-1, keepdims=True).filled(np.nan)
+    smallest = np.maximum(floor, RELATIVE_SCALE_FLOOR * np.maximum(np.abs(want_loc), 1))
+    want_scale = np.where(np.isnan(std), 1.0, np.maximum(np.nan_to_num(std), smallest))
+    np.testing.assert_allclose(loc.numpy(), want_loc, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(scale.numpy(), want_scale, rtol=1e-13)
+    assert (loc[0] == 0).all() and (scale[0] == 1).all()
+    assert scale[1, 0, 0] == pytest.approx(max(floor[1, 0, 0], 7e-6))
+
+
+def test_entries_that_are_not_given_do_not_matter_even_as_nan():
+    values, given = _windows()
+    other = np.where(given, values, np.nan)
+    first = given_entry_scaling(torch.from_numpy(values), torch.from_numpy(given))
+    second = given_entry_scaling(torch.from_numpy(other), torch.from_numpy(given))
+    for a, b in zip(first, second, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_spread_floor_is_a_share_of_the_spread_and_never_zero():
+    values, given = _windows()
+    floor = spread_floor(torch.from_numpy(values), torch.from_numpy(given), 0.1)
+    std = np.ma.masked_array(values, mask=~given).std(axis=-1, keepdims=True)
+    mean = np.ma.masked_array(values, mask=~given).mean(axis=-1, keepdims=True)
+    want = np.maximum(
+        0.1 * std.filled(0.0), RELATIVE_SCALE_FLOOR * np.maximum(np.abs(mean.filled(0)), 1)
+    )
+    np.testing.assert_allclose(floor.numpy(), want, rtol=1e-13)
+    assert floor[1, 0, 0] == pytest.approx(7e-6)
+
+
+def test_the_numpy_helpers_are_the_engine_rule_on_arrays():
+    values, given = _windows()
+    with_nan = np.where(given, values, np.nan)
+    scaling = window_scaling(with_nan, np.ones_like(given))  # NaN is never usable
+    loc, scale = given_entry_scaling(torch.from_numpy(values), torch.from_numpy(given))
+    assert np.array_equal(scaling.loc, loc.numpy())
+    assert np.array_equal(scaling.scale, scale.numpy())
+    series = with_nan[2].T  # (n_timepoints, n_features)
+    whole = series_scaling(series)
+    np.testing.assert_allclose(whole.loc[0, :, 0], np.nanmean(series, axis=0))
+    np.testing.assert_allclose(whole.scale[0, :, 0], np.nanstd(series, axis=0))
+    np.testing.assert_allclose(scale_floor(series, 0.1), 0.1 * np.nanstd(series, axis=0))
