@@ -34,7 +34,7 @@ import torch
 
 import sktime_diffusion
 from sktime_diffusion import DiffusionForecaster
-from sktime_diffusion._diffusion import DiffusionEngineMixin
+from sktime_diffusion._estimator_engine import DiffusionEngineMixin
 from sktime_diffusion.datasets import load_ett
 from sktime_diffusion.metrics import crps_from_samples
 

@@ -19,7 +19,7 @@ import torch
 from .engine.scaling import given_entry_scaling, spread_floor
 
 __all__ = [
-    "SeriesPiece",
+    "InstanceSeries",
     "check_frame",
     "check_time_index",
     "time_frequency",
@@ -37,7 +37,7 @@ _SEASONAL_PERIODS = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "Q": 4}
 
 
 @dataclass
-class SeriesPiece:
+class InstanceSeries:
     """One series of a (possibly panel) data set.
 
     Attributes
@@ -350,10 +350,10 @@ def _check_observed(
     if len(empty):
         number = int(empty[0])
         rows = series.rows[number]
-        piece = SeriesPiece(
+        instance = InstanceSeries(
             series.keys[number], series.series_times(number), values[rows], rows
         )
-        check_every_column_observed(owner, [piece], columns)
+        check_every_column_observed(owner, [instance], columns)
 
 
 def check_columns(
@@ -368,21 +368,21 @@ def check_columns(
 
 
 def check_every_column_observed(
-    owner: str, pieces: Sequence[SeriesPiece], columns: pd.Index
+    owner: str, instances: Sequence[InstanceSeries], columns: pd.Index
 ) -> None:
     """Raise ``ValueError`` naming a column (and series) without any observed value."""
-    for piece in pieces:
-        empty = np.isnan(piece.values).all(axis=0)
+    for instance in instances:
+        empty = np.isnan(instance.values).all(axis=0)
         if empty.any():
             names = ", ".join(repr(c) for c in columns[empty])
-            series = _series_label(piece.key)
+            series = _series_label(instance.key)
             raise ValueError(
                 f"{owner}: column(s) {names}{series} have no observed value; there is "
                 "nothing to learn or fill them from"
             )
 
 
-def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
+def split_series(data: pd.Series | pd.DataFrame) -> list[InstanceSeries]:
     """Split single-series, panel or hierarchical data into its series.
 
     Parameters
@@ -392,14 +392,14 @@ def split_series(data: pd.Series | pd.DataFrame) -> list[SeriesPiece]:
 
     Returns
     -------
-    list of SeriesPiece
+    list of InstanceSeries
         In order of first appearance.
     """
     frame = as_frame(data)
     values = frame.to_numpy(np.float64, na_value=np.nan)
     series = _group_series(frame.index)
     return [
-        SeriesPiece(key, series.series_times(number), values[rows], rows)
+        InstanceSeries(key, series.series_times(number), values[rows], rows)
         for number, (key, rows) in enumerate(zip(series.keys, series.rows, strict=True))
     ]
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._diffusion import make_condition
+from ._estimator_engine import make_condition
 from ._windows import tiling_starts
 from .engine import Condition, grating_hidden
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sktime.detection.base import BaseDetector
 
-from ._diffusion import (
+from ._estimator_engine import (
     DiffusionEngineMixin,
     check_number,
     documents_engine_parameters,
@@ -291,13 +291,14 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self._check_room_to_hold_out(len(frame), stretches)
         rows = np.concatenate([np.arange(start, end) for start, end in stretches])
         check_every_column_observed(owner, split_series(frame.iloc[rows]), frame.columns)
-        pieces = [values[start:end] for start, end in stretches]
-        training = np.concatenate(pieces)
+        instances = [values[start:end] for start, end in stretches]
+        training = np.concatenate(instances)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(training)
         self.seed_ = seed_from(self.random_state)
         windows = training_windows(
-            [self.scaling_.apply_to_series(piece) for piece in pieces], self.window_length_
+            [self.scaling_.apply_to_series(instance) for instance in instances],
+            self.window_length_,
         )
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
-from ._diffusion import (
+from ._estimator_engine import (
     DiffusionEngineMixin,
     documents_engine_parameters,
     seed_from,
@@ -19,7 +19,7 @@ from ._diffusion import (
 )
 from ._sample_cache import new_sampling_state, remembered
 from ._windows import (
-    SeriesPiece,
+    InstanceSeries,
     check_columns,
     check_frame,
     scale_floor,
@@ -266,7 +266,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             self._history_X = self._history_X.reindex(self._history_y.index)
         if update_params:
             new_pieces = split_series(new)
-            most_new = max(len(piece.values) for piece in new_pieces)
+            most_new = max(len(instance.values) for instance in new_pieces)
             n_series = len(split_series(self._history_y))
             recent = max(most_new, math.ceil(_MIN_WINDOWS / n_series))
             # the history with the new data must still be one regular series per key
@@ -316,15 +316,15 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         """
         owner = type(self).__name__
         self.seed_ = seed_from(self.random_state)
-        pieces = split_series(frame)
+        instances = split_series(frame)
         if x_frame is not None:
             # the one scaling rule, each column of X as one window of all its rows
             x_scaling = series_scaling(x_frame.to_numpy(np.float64, na_value=np.nan))
             self.x_loc_, self.x_scale_ = x_scaling.loc[0, :, 0], x_scaling.scale[0, :, 0]
-        self.horizon_ = self._choose_horizon(fh, pieces)
-        self.context_length_ = self._choose_context(frame, pieces)
+        self.horizon_ = self._choose_horizon(fh, instances)
+        self.context_length_ = self._choose_context(frame, instances)
         length = self.context_length_ + self.horizon_
-        _check_lengths(owner, pieces, length, self.context_length is not None)
+        _check_lengths(owner, instances, length, self.context_length is not None)
         data = self._windows_of(frame, x_frame)
         n_side = 0 if x_frame is None else x_frame.shape[1]
         model = self._build_model(frame.shape[1], n_side, self.seed_)
@@ -377,16 +377,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         WindowData or None
             None when no series has a whole window.
         """
-        pieces = split_series(frame)
+        instances = split_series(frame)
         x_pieces = None if x_frame is None else split_series(x_frame)
         length = self.context_length_ + self.horizon_
         values, sides = [], []
-        for number, piece in enumerate(pieces):
+        for number, instance in enumerate(instances):
             rows = slice(None) if recent is None else slice(-(length - 1 + recent), None)
-            windows = sliding_windows(piece.values[rows], length)
+            windows = sliding_windows(instance.values[rows], length)
             if len(windows) == 0:
                 continue
-            values.append(self._scale(windows, piece.values))
+            values.append(self._scale(windows, instance.values))
             if x_pieces is not None:
                 x_values = self._scale_x(x_pieces[number].values[rows])
                 sides.append(sliding_windows(x_values, length))
@@ -394,22 +394,22 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             return None
         return window_data(np.concatenate(values), np.concatenate(sides) if sides else None)
 
-    def _choose_horizon(self, fh, pieces: list[SeriesPiece]) -> int:
+    def _choose_horizon(self, fh, instances: list[InstanceSeries]) -> int:
         if self.horizon is not None:
             return int(self.horizon)
         if fh is not None:
             steps = fh if fh.is_relative else fh.to_relative(self.cutoff)
             return max(1, int(np.max(np.asarray(steps))))
-        shortest = min(len(p.values) for p in pieces)
+        shortest = min(len(p.values) for p in instances)
         return max(1, min(12, shortest // 3))
 
-    def _choose_context(self, frame: pd.DataFrame, pieces: list[SeriesPiece]) -> int:
+    def _choose_context(self, frame: pd.DataFrame, instances: list[InstanceSeries]) -> int:
         if self.context_length is not None:
             return int(self.context_length)
-        period = seasonal_period(pieces[0].index)
+        period = seasonal_period(instances[0].index)
         wanted = 4 * max(period, self.horizon_)
-        shortest = min(len(p.values) for p in pieces)
-        windows_wanted = max(1, _MIN_WINDOWS // len(pieces))
+        shortest = min(len(p.values) for p in instances)
+        windows_wanted = max(1, _MIN_WINDOWS // len(instances))
         room = shortest - self.horizon_ - windows_wanted + 1
         return int(max(1, min(wanted, room, shortest - self.horizon_)))
 
@@ -489,9 +489,11 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         absolute time points.
         """
         owner = type(self).__name__
-        pieces = split_series(self._history_y)
+        instances = split_series(self._history_y)
         # steps ahead of each series' own last time point (series may end earlier)
-        steps = np.stack([_steps_after(piece.index, fh_index, fh.freq) for piece in pieces])
+        steps = np.stack(
+            [_steps_after(instance.index, fh_index, fh.freq) for instance in instances]
+        )
         if np.any(steps < 1):
             raise NotImplementedError(f"{owner} can not make in-sample predictions")
         n_ahead = int(steps.max())
@@ -502,13 +504,13 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"autoregressive=False, but fh reaches {n_ahead} steps ahead; refit with "
                 "a longer fh or horizon, or set autoregressive=True"
             )
-        side = self._future_side(pieces, X, n_blocks * self.horizon_, fh, steps)
-        generated = self._generate(pieces, side, n_blocks)  # (n_inst, S, F, ahead)
+        side = self._future_side(instances, X, n_blocks * self.horizon_, fh, steps)
+        generated = self._generate(instances, side, n_blocks)  # (n_inst, S, F, ahead)
         values = np.take_along_axis(generated, (steps - 1)[:, None, None, :], axis=3)
         history_index = self._history_y.index
         return SamplePaths(
             values=values,
-            keys=[p.key for p in pieces],
+            keys=[p.key for p in instances],
             time_index=fh_index,
             columns=self._history_y.columns,
             instance_names=list(history_index.names[:-1])
@@ -518,7 +520,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         )
 
     def _generate(
-        self, pieces: list[SeriesPiece], side: np.ndarray | None, n_blocks: int
+        self, instances: list[InstanceSeries], side: np.ndarray | None, n_blocks: int
     ) -> np.ndarray:
         """Generate ``n_blocks`` horizons, each path conditioned on its own past.
 
@@ -535,14 +537,14 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         n_features = self.model_.n_features
         future = np.full((n_features, n_ahead), np.nan)
         values = [
-            np.concatenate([_last_steps(piece.values, context), future], axis=1)
-            for piece in pieces
+            np.concatenate([_last_steps(instance.values, context), future], axis=1)
+            for instance in instances
         ]
         fill = np.zeros((n_features, context + n_ahead), dtype=bool)
         fill[:, context:] = True  # missing history is neither given nor filled
         rounds = [
             OutpaintRound(
-                windows=[(number, block * horizon) for number in range(len(pieces))],
+                windows=[(number, block * horizon) for number in range(len(instances))],
                 seed=stream_seed(self.seed_, "forecast block", block),
             )
             for block in range(n_blocks)
@@ -553,15 +555,15 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             rounds,
             context + horizon,
             int(self.n_samples),
-            fill=[fill] * len(pieces),
+            fill=[fill] * len(instances),
             side=None if side is None else list(side),
-            window_scale_floor=np.stack([scale_floor(p.values) for p in pieces]),
+            window_scale_floor=np.stack([scale_floor(p.values) for p in instances]),
         )
         return np.stack(paths)[..., context:]
 
     def _future_side(
         self,
-        pieces: list[SeriesPiece],
+        instances: list[InstanceSeries],
         X,
         n_ahead: int,
         fh: ForecastingHorizon,
@@ -586,7 +588,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         check_columns(owner, self._history_X.columns, _frame(X))
         past_pieces = _by_instance(split_series(self._history_X))
         future_pieces = _by_instance(split_series(X))
-        keys = [piece.key for piece in pieces]
+        keys = [instance.key for instance in instances]
         missing = [key for key in keys if key not in future_pieces]
         if missing:
             raise ValueError(
@@ -600,10 +602,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 "not have"
             )
         sides = []
-        for piece, wanted in zip(pieces, steps, strict=True):
-            past, future = past_pieces[piece.key], future_pieces[piece.key]
+        for instance, wanted in zip(instances, steps, strict=True):
+            past, future = past_pieces[instance.key], future_pieces[instance.key]
             relative = ForecastingHorizon(np.arange(1, n_ahead + 1), freq=fh.freq)
-            future_index = relative.to_absolute_index(piece.index[-1:])
+            future_index = relative.to_absolute_index(instance.index[-1:])
             future_frame = pd.DataFrame(future.values, index=future.index)
             future_frame = future_frame[~future_frame.index.duplicated(keep="last")]
             aligned = future_frame.reindex(future_index)
@@ -661,8 +663,8 @@ def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return combined.sort_index()
 
 
-def _by_instance(pieces: list[SeriesPiece]) -> dict[tuple, SeriesPiece]:
-    return {piece.key: piece for piece in pieces}
+def _by_instance(instances: list[InstanceSeries]) -> dict[tuple, InstanceSeries]:
+    return {instance.key: instance for instance in instances}
 
 
 def _names(keys: list[tuple]) -> str:
@@ -672,12 +674,12 @@ def _names(keys: list[tuple]) -> str:
 
 
 def _check_lengths(
-    owner: str, pieces: list[SeriesPiece], length: int, context_is_set: bool
+    owner: str, instances: list[InstanceSeries], length: int, context_is_set: bool
 ) -> None:
-    short = [p for p in pieces if len(p.values) < length]
+    short = [p for p in instances if len(p.values) < length]
     if not short:
         return
-    if len(short) == len(pieces) or context_is_set:
+    if len(short) == len(instances) or context_is_set:
         names = ", ".join(str(p.key or "y") for p in short[:5])
         raise ValueError(
             f"{owner} needs series of at least {length} time points (context plus "

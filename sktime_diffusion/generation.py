@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sktime.base import BaseEstimator
 
-from ._diffusion import (
+from ._estimator_engine import (
     DiffusionEngineMixin,
     documents_engine_parameters,
     seed_from,
@@ -16,7 +16,7 @@ from ._diffusion import (
     window_data,
 )
 from ._windows import (
-    SeriesPiece,
+    InstanceSeries,
     as_frame,
     check_columns,
     check_frame,
@@ -186,19 +186,19 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self._check_window_length()
         frame, self.input_kind_ = _as_panel_frame(X, owner)
         frame = check_frame(frame, owner, "X", require_observed=True)
-        pieces = split_series(frame)
-        shortest = min(len(piece.values) for piece in pieces)
-        self.window_length_ = self._choose_window(pieces, shortest)
+        instances = split_series(frame)
+        shortest = min(len(instance.values) for instance in instances)
+        self.window_length_ = self._choose_window(instances, shortest)
         if shortest < self.window_length_:
             raise ValueError(
                 f"{owner}: every series needs at least window_length="
                 f"{self.window_length_} time points, the shortest has {shortest}"
             )
         self.columns_ = frame.columns.copy()
-        self.time_index_name_ = pieces[0].index.name
+        self.time_index_name_ = instances[0].index.name
         self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
         self.seed_ = seed_from(self.random_state)
-        windows = self._training_windows(pieces)
+        windows = self._training_windows(instances)
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(random=0.2, suffix=0.2, unconditional=0.6, max_ratio=1.0)
         self.training_history_ = self._train(
@@ -208,17 +208,17 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self._is_fitted = True
         return self
 
-    def _choose_window(self, pieces: list[SeriesPiece], shortest: int) -> int:
+    def _choose_window(self, instances: list[InstanceSeries], shortest: int) -> int:
         if self.window_length is not None:
             return int(self.window_length)
-        lengths = {len(piece.values) for piece in pieces}
-        if len(pieces) > 1 and len(lengths) == 1:
+        lengths = {len(instance.values) for instance in instances}
+        if len(instances) > 1 and len(lengths) == 1:
             return int(max(2, shortest))
-        return default_window_length(pieces[0].index, shortest)
+        return default_window_length(instances[0].index, shortest)
 
-    def _training_windows(self, pieces: list[SeriesPiece]) -> np.ndarray:
+    def _training_windows(self, instances: list[InstanceSeries]) -> np.ndarray:
         length = self.window_length_
-        scaled = [self.scaling_.apply_to_series(piece.values) for piece in pieces]
+        scaled = [self.scaling_.apply_to_series(instance.values) for instance in instances]
         return training_windows(scaled, length)
 
     # ================================================================== sampling

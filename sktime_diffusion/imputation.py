@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sktime.transformations.base import BaseTransformer
 
-from ._diffusion import (
+from ._estimator_engine import (
     DiffusionEngineMixin,
     check_number,
     documents_engine_parameters,
@@ -22,7 +22,7 @@ from ._diffusion import (
 )
 from ._sample_cache import new_sampling_state, remembered
 from ._windows import (
-    SeriesPiece,
+    InstanceSeries,
     check_columns,
     check_every_column_observed,
     check_frame,
@@ -76,7 +76,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     patterns of other windows, so one model fills scattered and long gaps alike. Each
     column is standardised with the mean and standard deviation of the ``fit`` data (as
     scikit-learn's ``StandardScaler``), and the same scaling serves any data at
-    ``transform``: later stretches, short pieces, other series.
+    ``transform``: later stretches, short series, other series.
 
     ``n_models`` such models (three by default) are trained from different seeds, and
     every call draws ``n_samples`` complete imputations, an equal share from each
@@ -289,13 +289,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self._check_parameters()
         owner = type(self).__name__
         frame = check_frame(X, owner, "X", require_observed=True)
-        pieces = split_series(frame)
+        instances = split_series(frame)
         _check_enough_observed(owner, frame)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
-        self.window_length_ = self._choose_window(pieces)
+        self.window_length_ = self._choose_window(instances)
         self.seed_ = seed_from(self.random_state)
-        data = self._training_windows(pieces)
+        data = self._training_windows(instances)
         masks = MaskStrategy(
             random=0.5,
             block=0.3,
@@ -329,25 +329,25 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             most_long_series_steps=MOST_LONG_SERIES_STEPS,
         )
 
-    def _choose_window(self, pieces: list[SeriesPiece]) -> int:
+    def _choose_window(self, instances: list[InstanceSeries]) -> int:
         if self.window_length is not None:
             return int(self.window_length)
-        longest = max(len(piece.values) for piece in pieces)
-        return default_window_length(pieces[0].index, longest)
+        longest = max(len(instance.values) for instance in instances)
+        return default_window_length(instances[0].index, longest)
 
-    def _training_windows(self, pieces: list[SeriesPiece]) -> WindowData:
-        scaled = self._scaled_padded(pieces)
+    def _training_windows(self, instances: list[InstanceSeries]) -> WindowData:
+        scaled = self._scaled_padded(instances)
         return window_data(training_windows(scaled, self.window_length_))
 
     # ================================================================== transform
     def _transform(self, X, y=None):
         """Fill every missing entry with the median (or mean) of the imputations."""
-        frame, pieces = self._check_transform_input(X)
+        frame, instances = self._check_transform_input(X)
         values = frame.to_numpy(np.float64, na_value=np.nan)
         missing = np.isnan(values)
         if not missing.any():
             return frame.copy()
-        paths = self._paths(frame, pieces, int(self.n_samples))
+        paths = self._paths(frame, instances, int(self.n_samples))
         if self.point_estimate == "mean":
             fill = paths.mean().to_numpy()
         else:
@@ -379,11 +379,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             Row index ``(sample, *X's index levels)``, columns as ``X``; observed entries
             equal ``X`` in every copy.
         """
-        frame, pieces = self._checked_public_input(X)
+        frame, instances = self._checked_public_input(X)
         n_samples = self._check_n_samples(
             self.n_samples if n_samples is None else n_samples
         )
-        return self._paths(frame, pieces, n_samples).to_frame()
+        return self._paths(frame, instances, n_samples).to_frame()
 
     def transform_quantiles(
         self, X, alpha: float | Sequence[float] = (0.05, 0.95)
@@ -406,8 +406,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             ``predict_quantiles``.
         """
         alpha = _check_probabilities(type(self).__name__, "alpha", alpha)
-        frame, pieces = self._checked_public_input(X)
-        return self._paths(frame, pieces, int(self.n_samples)).quantiles(alpha)
+        frame, instances = self._checked_public_input(X)
+        return self._paths(frame, instances, int(self.n_samples)).quantiles(alpha)
 
     def transform_interval(
         self, X, coverage: float | Sequence[float] = 0.9
@@ -427,11 +427,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         """
         owner = type(self).__name__
         coverage = _check_probabilities(owner, "coverage", coverage, open_interval=True)
-        frame, pieces = self._checked_public_input(X)
-        return self._paths(frame, pieces, int(self.n_samples)).intervals(coverage)
+        frame, instances = self._checked_public_input(X)
+        return self._paths(frame, instances, int(self.n_samples)).intervals(coverage)
 
     # ================================================================== checks
-    def _checked_public_input(self, X) -> tuple[pd.DataFrame, list[SeriesPiece]]:
+    def _checked_public_input(self, X) -> tuple[pd.DataFrame, list[InstanceSeries]]:
         """The checks ``transform`` gets from sktime, for the extra public methods."""
         self.check_is_fitted()
         if not isinstance(X, pd.Series | pd.DataFrame):
@@ -441,24 +441,24 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             )
         return self._check_transform_input(X)
 
-    def _check_transform_input(self, X) -> tuple[pd.DataFrame, list[SeriesPiece]]:
+    def _check_transform_input(self, X) -> tuple[pd.DataFrame, list[InstanceSeries]]:
         owner = type(self).__name__
         frame = check_frame(X, owner, "X")
         check_columns(owner, self.columns_, frame)
-        pieces = split_series(frame)
-        check_every_column_observed(owner, pieces, frame.columns)
-        return frame, pieces
+        instances = split_series(frame)
+        check_every_column_observed(owner, instances, frame.columns)
+        return frame, instances
 
     # ================================================================== sampling
     def _paths(
-        self, frame: pd.DataFrame, pieces: list[SeriesPiece], n_samples: int
+        self, frame: pd.DataFrame, instances: list[InstanceSeries], n_samples: int
     ) -> SamplePaths:
         """:meth:`_samples` of ``frame``, on its rows: every output summarises these."""
-        samples = self._samples(frame.shape, pieces, n_samples)
+        samples = self._samples(frame.shape, instances, n_samples)
         return SamplePaths.of_rows(samples, frame.index, frame.columns)
 
     def _samples(
-        self, shape: tuple[int, int], pieces: list[SeriesPiece], n_samples: int
+        self, shape: tuple[int, int], instances: list[InstanceSeries], n_samples: int
     ) -> np.ndarray:
         """Imputations of the data, rows in the order of the input.
 
@@ -475,19 +475,19 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
 
         def draw() -> np.ndarray:
             samples = np.empty((n_samples, *shape))
-            imputations = self._impute(pieces, n_samples)
-            for piece, paths in zip(pieces, imputations, strict=True):
-                observed = ~np.isnan(piece.values)
-                samples[:, piece.rows] = np.where(
-                    observed, piece.values, paths.transpose(0, 2, 1)
+            imputations = self._impute(instances, n_samples)
+            for instance, paths in zip(instances, imputations, strict=True):
+                observed = ~np.isnan(instance.values)
+                samples[:, instance.rows] = np.where(
+                    observed, instance.values, paths.transpose(0, 2, 1)
                 )
             samples.setflags(write=False)  # shared by the calls that reuse it
             return samples
 
-        inputs = (shape, n_samples, [(p.values, p.rows, p.index) for p in pieces])
+        inputs = (shape, n_samples, [(p.values, p.rows, p.index) for p in instances])
         return remembered(self, inputs, draw, lambda samples: samples.nbytes)
 
-    def _impute(self, pieces: list[SeriesPiece], n_samples: int) -> list[np.ndarray]:
+    def _impute(self, instances: list[InstanceSeries], n_samples: int) -> list[np.ndarray]:
         """Each model's share of the imputations, pooled.
 
         Returns
@@ -498,7 +498,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         seeds = member_seeds(self.seed_, len(self.models_))
         shares = split_samples(n_samples, len(self.models_))
         parts = [
-            self._impute_with(model, seed, pieces, share)
+            self._impute_with(model, seed, instances, share)
             for model, seed, share in zip(self.models_, seeds, shares, strict=True)
             if share > 0
         ]
@@ -508,7 +508,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self,
         model: DiffusionModel,
         seed: int,
-        pieces: list[SeriesPiece],
+        instances: list[InstanceSeries],
         n_samples: int,
     ) -> list[np.ndarray]:
         """Two rounds of window sampling with one model (see the class docstring).
@@ -523,8 +523,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             One per series, in the units of the data.
         """
         length = self.window_length_
-        scaled = self._scaled_padded(pieces)
-        lengths = [len(piece.values) for piece in pieces]
+        scaled = self._scaled_padded(instances)
+        lengths = [len(instance.values) for instance in instances]
 
         def missing(number: int, start: int, stop: int) -> bool:
             """Whether series ``number`` misses a value in steps ``start:stop``."""
@@ -561,7 +561,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             for path, n in zip(paths, lengths, strict=True)
         ]
 
-    def _scaled_padded(self, pieces: list[SeriesPiece]) -> list[np.ndarray]:
+    def _scaled_padded(self, instances: list[InstanceSeries]) -> list[np.ndarray]:
         """Each series standardised, padded with NaN to whole windows.
 
         Returns
@@ -569,7 +569,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         list of np.ndarray of shape (n_features, n_padded_timepoints)
         """
         length = self.window_length_
-        return [_pad(self.scaling_.apply_to_series(p.values), length) for p in pieces]
+        return [_pad(self.scaling_.apply_to_series(p.values), length) for p in instances]
 
     # ================================================================== testing
     @classmethod

@@ -3,7 +3,7 @@
 An estimator's ``network`` parameter holds one of these; its own parameters are
 reachable as ``network__channels``, ``network__n_layers`` and so on, exactly like a
 nested sktime or scikit-learn estimator. The specification builds the torch module
-(:mod:`sktime_diffusion.engine.networks`) once the data fixes the number of features and
+(:mod:`sktime_diffusion.engine.denoisers`) once the data fixes the number of features and
 side channels.
 """
 

@@ -11,7 +11,7 @@ from sktime_diffusion import (
     DiffusionGenerator,
     DiffusionImputer,
 )
-from sktime_diffusion._diffusion import (
+from sktime_diffusion._estimator_engine import (
     ENGINE_PARAMETER_NAMES,
     SHARED_PARAMETER_PARAGRAPHS,
     documents_engine_parameters,

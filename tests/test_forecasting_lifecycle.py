@@ -160,7 +160,7 @@ def test_update_with_params_fine_tunes_on_recent_windows_only(monkeypatch):
     series = _panel(n_series=1, length=400).loc["h0_0"]
     forecaster = tiny(fine_tune_steps=2).fit(series.iloc[:300], fh=FH)
     seen = []
-    import sktime_diffusion._diffusion as diffusion
+    import sktime_diffusion._estimator_engine as diffusion
 
     original = diffusion.train_model
 

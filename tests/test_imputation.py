@@ -19,7 +19,7 @@ from sktime.transformations.series.impute import Imputer
 from sktime.utils._testing.hierarchical import _make_hierarchical
 
 from sktime_diffusion import DiffusionImputer, DilatedConvNetwork
-from sktime_diffusion._diffusion import member_seeds, split_samples
+from sktime_diffusion._estimator_engine import member_seeds, split_samples
 
 WINDOW = 12
 
@@ -224,7 +224,7 @@ def test_more_models_than_imputations_draw_only_what_is_asked(gappy):
 @pytest.fixture
 def training_calls(monkeypatch):
     """The (masks, config) of every call of the engine's training loop, in order."""
-    import sktime_diffusion._diffusion as engine_plumbing
+    import sktime_diffusion._estimator_engine as engine_plumbing
 
     calls = []
     real_train_model = engine_plumbing.train_model
@@ -264,7 +264,7 @@ def test_the_imputer_trains_long_series_up_to_twice_the_forecasters_budget():
 
 def test_the_imputer_trains_each_model_for_its_long_series_budget(monkeypatch):
     """fit passes the imputer's budget (with its long-series rule) to every model."""
-    import sktime_diffusion._diffusion as mixin
+    import sktime_diffusion._estimator_engine as mixin
 
     budgets = []
     train_model = mixin.train_model

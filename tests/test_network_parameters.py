@@ -66,7 +66,7 @@ def test_grid_search_over_the_default_networks_channels():
 @pytest.mark.parametrize("spec_class", [CSDINetwork, DilatedConvNetwork])
 def test_the_torch_networks_take_every_hyper_parameter_from_the_spec(spec_class):
     """Defaults live once, in the spec: the torch module has none of its own."""
-    from sktime_diffusion.engine.networks import NETWORKS
+    from sktime_diffusion.engine.denoisers import NETWORKS
 
     module_parameters = inspect.signature(NETWORKS[spec_class.kind]).parameters
     spec_defaults = spec_class().get_params(deep=False)

@@ -15,7 +15,7 @@ from sktime_diffusion import (
     DiffusionGenerator,
     DiffusionImputer,
 )
-from sktime_diffusion._diffusion import ENGINE_PARAMETER_NAMES
+from sktime_diffusion._estimator_engine import ENGINE_PARAMETER_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sktime.datasets import load_airline
 
-import sktime_diffusion._diffusion as diffusion
+import sktime_diffusion._estimator_engine as diffusion
 import sktime_diffusion.engine.outpainting as outpainting
 from sktime_diffusion import DiffusionForecaster, DiffusionImputer, DilatedConvNetwork
 from sktime_diffusion._sample_cache import SAMPLE_CACHE, SampleCache

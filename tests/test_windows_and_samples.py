@@ -50,9 +50,9 @@ def test_a_datetime_index_without_frequency_uses_its_median_step(unit):
 def test_split_series_keeps_panel_order_and_keys():
     index = pd.MultiIndex.from_product([["b", "a"], range(3)], names=["id", "t"])
     frame = pd.DataFrame({"x": np.arange(6.0)}, index=index)
-    pieces = split_series(frame)
-    assert [p.key for p in pieces] == [("b",), ("a",)]
-    np.testing.assert_array_equal(pieces[1].values[:, 0], [3, 4, 5])
+    instances = split_series(frame)
+    assert [p.key for p in instances] == [("b",), ("a",)]
+    np.testing.assert_array_equal(instances[1].values[:, 0], [3, 4, 5])
 
 
 def test_window_scaling_round_trips_and_uses_the_reference_only():

@@ -4,24 +4,24 @@
 - :mod:`.model`: masked conditional model, forward process, loss, save and load;
 - :mod:`.baselines`: the interpolation a model may generate differences from;
 - :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
-- :mod:`.generate`: the batched sampling entry point;
+- :mod:`.sampling`: the batched sampling entry point, ``generate``;
 - :mod:`.outpainting`: long series filled window by window, in rounds of batched windows;
 - :mod:`.scaling`: the one scaling rule, each window by its given entries;
-- :mod:`.networks`: CSDI-style and dilated-convolution denoisers;
+- :mod:`.denoisers`: the torch networks, CSDI-style and dilated-convolution;
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop and its automatic budget;
 - :mod:`.streams`: the named random streams every seeded draw takes its seed from;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """
 
+from .denoisers import NETWORKS, build_network
 from .device import resolve_device, sampling_device
 from .gaussian import GaussianDenoiser, conditional_gaussian
-from .generate import chunk_size, generate
 from .masks import MASK_PATTERNS, MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
-from .networks import NETWORKS, build_network
 from .outpainting import OutpaintRound, outpaint
 from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_steps
+from .sampling import chunk_size, generate
 from .scaling import given_entry_scaling
 from .schedules import SCHEDULES, NoiseSchedule, make_schedule
 from .training import (

@@ -144,7 +144,7 @@ def exact_sample_moments(
     covariance : torch.Tensor of shape (n_features * length, n_features * length)
     times : torch.Tensor of shape (n_steps + 1,)
         The sampler's grid; the starting noise has standard deviation
-        ``sigma(times[0])`` as in :func:`~sktime_diffusion.engine.generate`.
+        ``sigma(times[0])`` as in :func:`~sktime_diffusion.engine.sampling.generate`.
     given : torch.Tensor of shape (n_features, length), bool, or None
     given_values : torch.Tensor of shape (n_features, length) or None
     **options

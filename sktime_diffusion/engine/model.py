@@ -22,8 +22,8 @@ import torch
 from torch import Tensor, nn
 
 from .baselines import BASELINES, baseline_fill
+from .denoisers import build_network
 from .device import sampling_device
-from .networks import build_network
 from .schedules import NoiseSchedule, make_schedule
 
 __all__ = [

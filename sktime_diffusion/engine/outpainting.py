@@ -17,7 +17,7 @@ is one choice of rounds:
 
 Every window is drawn once per path, so ``n_samples`` paths of a window that is the
 same in every path (before any round wrote into it) draw exactly what ``n_samples``
-samples of that one window would (:func:`~sktime_diffusion.engine.generate.generate`
+samples of that one window would (:func:`~sktime_diffusion.engine.sampling.generate`
 repeats a condition sample by sample).
 """
 
@@ -31,8 +31,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .generate import generate
 from .model import Condition, DiffusionModel
+from .sampling import generate
 from .scaling import given_entry_scaling
 
 __all__ = ["OutpaintRound", "outpaint"]
@@ -112,7 +112,7 @@ def outpaint(
         (:func:`~sktime_diffusion.engine.scaling.given_entry_scaling`), and its draws
         are scaled back.
     sampler, n_steps, max_batch, progress, **sampler_options
-        As for :func:`~sktime_diffusion.engine.generate.generate`; ``progress`` is
+        As for :func:`~sktime_diffusion.engine.sampling.generate`; ``progress`` is
         called with the finished grid steps of every network-call chunk of every round.
 
     Returns

@@ -254,7 +254,7 @@ def test_an_unknown_sampler_is_refused():
 
 
 def test_the_estimators_document_each_samplers_default_steps():
-    from sktime_diffusion._diffusion import engine_parameters_doc
+    from sktime_diffusion._estimator_engine import engine_parameters_doc
 
     for name, spec in SAMPLERS.items():
         assert f"{name} {spec.default_steps}" in engine_parameters_doc()

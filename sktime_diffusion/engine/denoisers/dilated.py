@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from .embeddings import DiffusionTimeEmbedding
+from .stack import skip_sum
 
 
 class _DilatedBlock(nn.Module):
@@ -113,18 +114,13 @@ class DilatedConvDenoiser(nn.Module):
         given: Tensor,
         side: Tensor | None = None,
     ) -> Tensor:
-        """Predict for every entry; see :mod:`sktime_diffusion.engine.networks`."""
+        """Predict for every entry; see :mod:`sktime_diffusion.engine.denoisers`."""
         dtype = self.input_projection.weight.dtype
         parts = [given_values, given.to(given_values.dtype)]
         if side is not None:
             parts.append(side)
         condition = torch.cat(parts, dim=1).to(dtype)
         h = torch.relu(self.input_projection(torch.cat([x_in.to(dtype), condition], 1)))
-        embedding = self.time_embedding(t)
-        skips = 0.0
-        for block in self.blocks:
-            h, skip = block(h, condition, embedding)
-            skips = skips + skip
-        skips = skips / math.sqrt(len(self.blocks))
+        skips = skip_sum(self.blocks, h, condition, self.time_embedding(t))
         out = self.output_projection(torch.relu(self.skip_projection(skips)))
         return out.to(x_in.dtype)

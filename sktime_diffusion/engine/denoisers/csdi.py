@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from .embeddings import DiffusionTimeEmbedding, sinusoidal_embedding
+from .stack import skip_sum
 
 
 def _attention_layer(
@@ -156,19 +157,14 @@ class CSDIDenoiser(nn.Module):
         given: Tensor,
         side: Tensor | None = None,
     ) -> Tensor:
-        """Predict for every entry; see :mod:`sktime_diffusion.engine.networks`."""
+        """Predict for every entry; see :mod:`sktime_diffusion.engine.denoisers`."""
         batch, n_features, length = x_in.shape
         dtype = self.input_projection.weight.dtype
         h = torch.stack([x_in, given_values], dim=1).to(dtype)
         h = self.input_projection(h.reshape(batch, 2, n_features * length))
         h = torch.relu(h).reshape(batch, -1, n_features, length)
         side_info = self._side_information(given, side).to(dtype)
-        embedding = self.time_embedding(t)
-        skips = 0.0
-        for layer in self.layers:
-            h, skip = layer(h, side_info, embedding)
-            skips = skips + skip
-        skips = skips / math.sqrt(len(self.layers))
+        skips = skip_sum(self.layers, h, side_info, self.time_embedding(t))
         out = torch.relu(
             self.skip_projection(skips.reshape(batch, -1, n_features * length))
         )
