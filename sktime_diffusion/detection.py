@@ -18,13 +18,15 @@ from ._estimator_engine import (
     tiny_test_configurations,
     window_data,
 )
-from ._windows import (
+from ._series import (
     check_columns,
     check_every_column_observed,
     check_frame,
+    split_series,
+)
+from ._windows import (
     default_window_length,
     series_scaling,
-    split_series,
     training_windows,
 )
 from .anomaly_scores import point_scores, pool_scores

@@ -18,16 +18,18 @@ from ._estimator_engine import (
     window_data,
 )
 from ._sample_cache import new_sampling_state, remembered
-from ._windows import (
+from ._series import (
     InstanceSeries,
     check_columns,
     check_frame,
+    split_series,
+    time_frequency,
+)
+from ._windows import (
     scale_floor,
     seasonal_period,
     series_scaling,
     sliding_windows,
-    split_series,
-    time_frequency,
     window_scaling,
 )
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData

@@ -15,14 +15,16 @@ from ._estimator_engine import (
     tiny_test_configurations,
     window_data,
 )
-from ._windows import (
+from ._series import (
     InstanceSeries,
     as_frame,
     check_columns,
     check_frame,
+    split_series,
+)
+from ._windows import (
     default_window_length,
     series_scaling,
-    split_series,
     tiling_starts,
     training_windows,
 )

@@ -21,14 +21,16 @@ from ._estimator_engine import (
     window_data,
 )
 from ._sample_cache import new_sampling_state, remembered
-from ._windows import (
+from ._series import (
     InstanceSeries,
     check_columns,
     check_every_column_observed,
     check_frame,
+    split_series,
+)
+from ._windows import (
     default_window_length,
     series_scaling,
-    split_series,
     training_windows,
 )
 from .engine import (

@@ -2,14 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sktime_diffusion._windows import (
+from sktime_diffusion._series import (
     check_frame,
+    split_series,
+    time_frequency,
+)
+from sktime_diffusion._windows import (
     daily_period,
     default_window_length,
     scale_floor,
     sliding_windows,
-    split_series,
-    time_frequency,
     window_scaling,
 )
 from sktime_diffusion.samples import SamplePaths, empirical_quantile_positions

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .checks import check_count
+
 __all__ = ["MASK_PATTERNS", "MaskStrategy", "draw_given_mask", "grating_hidden"]
 
 
@@ -78,8 +80,7 @@ class MaskStrategy:
                 "need 0 <= min_ratio <= max_ratio <= 1, got "
                 f"{self.min_ratio} and {self.max_ratio}"
             )
-        if self.suffix_length is not None and self.suffix_length < 1:
-            raise ValueError(f"suffix_length must be >= 1, got {self.suffix_length}")
+        check_count("suffix_length", self.suffix_length, allow_none=True)
         if not 0 < self.max_block_fraction <= 1:
             raise ValueError(
                 f"max_block_fraction must be in (0, 1], got {self.max_block_fraction}"

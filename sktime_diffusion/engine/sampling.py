@@ -58,10 +58,8 @@ def chunk_size(
             cap = CPU_ENTRIES_PER_CALL // max(1, window_entries)
         else:
             cap = ACCELERATOR_WINDOWS_PER_CALL
-    elif isinstance(max_batch, Integral) and not isinstance(max_batch, bool):
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        cap = int(max_batch)
+    elif isinstance(max_batch, Integral):
+        cap = check_count("max_batch", max_batch)
     else:
         raise ValueError(
             f"max_batch must be a positive integer, 'auto' or None, got {max_batch!r}"

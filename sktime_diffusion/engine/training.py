@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from .checks import check_count
 from .masks import MaskStrategy, draw_given_mask
 from .model import DiffusionModel
 from .streams import stream_seed
@@ -213,14 +214,11 @@ class TrainingConfig:
     verbose: bool = False
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        check_count("epochs", self.epochs)
+        check_count("max_steps", self.max_steps, allow_none=True)
         if self.max_time is not None and self.max_time <= 0:
             raise ValueError(f"max_time must be positive seconds, got {self.max_time}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        check_count("batch_size", self.batch_size)
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if not self.time_power > 0:
@@ -235,8 +233,7 @@ class TrainingConfig:
             )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"patience must be at least 1, got {self.patience}")
+        check_count("patience", self.patience, allow_none=True)
 
 
 @dataclass

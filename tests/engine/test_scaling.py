@@ -5,7 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from sktime_diffusion._windows import scale_floor, series_scaling, window_scaling
+from sktime_diffusion._windows import (
+    scale_floor,
+    series_scaling,
+    window_scaling,
+)
 from sktime_diffusion.engine.scaling import (
     RELATIVE_SCALE_FLOOR,
     given_entry_scaling,
