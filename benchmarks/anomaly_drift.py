@@ -1,0 +1,155 @@
+"""Does a score relative to its running median keep ``contamination`` on new data?
+
+Offline, from the raw point scores that ``benchmarks/anomaly.py --scores-dir DIR`` stores
+(``DiffusionAnomalyDetector(random_state=0)`` fitted on each NAB series' first 15%, then
+scoring the rest): no model is fitted here. The scored part of each series is split in
+time: its first ``--calibration`` share (default 0.2) sets the threshold, the ``1 - c``
+quantile of the calibration scores, from data the model never trained on; the flagged
+share is measured on the normal points (outside NAB's label windows) of the rest. So
+the in-sample optimism of a model is out of the picture and what remains is the drift of
+the later data. "far" counts only the normal points more than a window from every label
+(a pooled score reaches half a window to each side of an anomaly). Three versions of the
+detector's default pooled scores are compared:
+
+- ``pooled``: the scores as the detector returns them (``pool_scores``);
+- ``/ centred median``: divided by their median over a centred span of ``--span``
+  windows (``min_periods=1``), so a slow change of the score level cancels;
+- ``/ trailing median``: the same over the trailing span (what a stream would allow).
+
+AUC-PR (scikit-learn's average precision over the whole scored part) says what the
+normalisation costs the ranking of anomalies.
+
+Run ``python benchmarks/anomaly_drift.py --data-dir ../shared/data --scores-dir DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _report import environment_line, markdown_table
+from anomaly import PROBATION, SERIES
+from anomaly_threshold import far_from_labels
+from sklearn.metrics import average_precision_score
+
+from sktime_diffusion.anomaly_scores import pool_scores
+from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
+from sktime_diffusion.detection import default_score_smoothing
+
+VERSIONS = ("pooled", "/ centred median", "/ trailing median")
+COLUMNS = [
+    "series",
+    "version",
+    "threshold",
+    "flagged share",
+    "share / c",
+    "far / c",
+    "AUC-PR",
+]
+
+
+def versions(pooled: np.ndarray, span: int) -> dict[str, np.ndarray]:
+    """The three versions of one series' pooled scores (NaN kept where unobserved)."""
+    frame = pd.Series(pooled)
+    centred = frame.rolling(span, center=True, min_periods=1).median().to_numpy()
+    trailing = frame.rolling(span, min_periods=1).median().to_numpy()
+    return {
+        VERSIONS[0]: pooled,
+        VERSIONS[1]: pooled / centred,
+        VERSIONS[2]: pooled / trailing,
+    }
+
+
+def measure(
+    name: str,
+    data_dir: str | None,
+    scores_dir: Path,
+    c: float,
+    calibration: float,
+    span: float,
+) -> list[dict]:
+    series = load_nab(name, data_dir)
+    n_train = int(PROBATION * len(series))
+    labels = nab_point_labels(series.index, load_nab_labels(name, data_dir))[n_train:]
+    stored = np.load(scores_dir / f"{Path(name).stem}.npz")
+    raw, window = stored["raw"], int(stored["window"])
+    pooled = pool_scores(raw, default_score_smoothing(window))
+    n_calibration = int(calibration * len(pooled))
+    later = np.arange(len(pooled)) >= n_calibration
+    rows = []
+    for version, scores in versions(pooled, max(1, int(span * window))).items():
+        finite = np.isfinite(scores)
+        threshold = float(
+            np.quantile(scores[:n_calibration][finite[:n_calibration]], 1 - c)
+        )
+        normal = later & ~labels & finite
+        share = float(np.mean(scores[normal] > threshold))
+        far = normal & far_from_labels(labels, window)
+        rows.append(
+            {
+                "series": Path(name).stem,
+                "version": version,
+                "threshold": threshold,
+                "flagged share": share,
+                "share / c": share / c,
+                "far / c": float(np.mean(scores[far] > threshold)) / c,
+                "AUC-PR": float(average_precision_score(labels[finite], scores[finite])),
+            }
+        )
+    return rows
+
+
+def summary(rows: list[dict], c: float) -> list[dict]:
+    """Geometric mean of share / c (shares floored at c / 100) and mean AUC-PR."""
+    out = []
+    for version in VERSIONS:
+        mine = [row for row in rows if row["version"] == version]
+        shares = np.maximum([row["flagged share"] for row in mine], c / 100)
+        far = np.maximum([row["far / c"] for row in mine], 1 / 100)
+        out.append(
+            {
+                "series": f"all {len(mine)}",
+                "version": version,
+                "threshold": float("nan"),
+                "flagged share": float(np.exp(np.mean(np.log(shares)))),
+                "share / c": float(np.exp(np.mean(np.log(shares / c)))),
+                "far / c": float(np.exp(np.mean(np.log(far)))),
+                "AUC-PR": float(np.mean([row["AUC-PR"] for row in mine])),
+            }
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="folder holding NAB/")
+    parser.add_argument("--scores-dir", type=Path, required=True)
+    parser.add_argument("--contamination", type=float, default=0.01)
+    parser.add_argument("--calibration", type=float, default=0.2)
+    parser.add_argument("--span", type=float, default=10.0, help="in windows")
+    args = parser.parse_args()
+    rows = []
+    for name in SERIES:
+        if (args.scores_dir / f"{Path(name).stem}.npz").exists():
+            rows.extend(
+                measure(
+                    name,
+                    args.data_dir,
+                    args.scores_dir,
+                    args.contamination,
+                    args.calibration,
+                    args.span,
+                )
+            )
+    print(environment_line())
+    print(
+        f"contamination {args.contamination}, calibration share {args.calibration}, "
+        f"span {args.span} windows"
+    )
+    print(markdown_table(rows + summary(rows, args.contamination), COLUMNS))
+
+
+if __name__ == "__main__":
+    main()
