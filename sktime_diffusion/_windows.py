@@ -147,7 +147,9 @@ def scale_floor(values: np.ndarray, share: float = 0.1) -> np.ndarray:
         after it), and a constant series keeps a tiny scale, so it is forecast as that
         constant.
     """
-    windows = torch.from_numpy(np.ascontiguousarray(values.T[None], dtype=np.float64))
+    windows = torch.tensor(
+        values.T[None], dtype=torch.float64
+    )  # a copy: data may be read-only
     floor = spread_floor(windows, ~torch.isnan(windows), share)
     return floor[0, :, 0].numpy()
 
@@ -297,10 +299,11 @@ def window_scaling(
     WindowScaling
         Features without a usable reference entry get ``loc = 0`` and ``scale = 1``.
     """
-    windows = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
-    usable = torch.from_numpy(np.asarray(reference, dtype=bool)) & ~torch.isnan(windows)
+    # copies: torch.from_numpy warns on read-only arrays (views of a caller's frame)
+    windows = torch.tensor(values, dtype=torch.float64)
+    usable = torch.tensor(reference, dtype=torch.bool) & ~torch.isnan(windows)
     floor = np.asarray(floor, dtype=np.float64)
     if floor.ndim == 1:
         floor = floor[None, :, None]
-    loc, scale = given_entry_scaling(windows, usable, torch.from_numpy(floor))
+    loc, scale = given_entry_scaling(windows, usable, torch.tensor(floor))
     return WindowScaling(loc=loc.numpy(), scale=scale.numpy())

@@ -77,3 +77,27 @@ def test_the_numpy_helpers_are_the_engine_rule_on_arrays():
     np.testing.assert_allclose(whole.loc[0, :, 0], np.nanmean(series, axis=0))
     np.testing.assert_allclose(whole.scale[0, :, 0], np.nanstd(series, axis=0))
     np.testing.assert_allclose(scale_floor(series, 0.1), 0.1 * np.nanstd(series, axis=0))
+
+
+def test_read_only_data_is_scaled_without_a_torch_warning():
+    """A frame's values can be a read-only view; torch warns once per process on those,
+    so this runs in a fresh process with warnings as errors."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from sktime_diffusion._windows import (\n"
+        "    scale_floor, series_scaling, window_scaling)\n"
+        "values = np.arange(24.0).reshape(12, 2)\n"
+        "values.flags.writeable = False\n"
+        "reference = np.ones((1, 2, 12), dtype=bool)\n"
+        "reference.flags.writeable = False\n"
+        "series_scaling(values)\n"
+        "scale_floor(values)\n"
+        "window_scaling(values.T[None], reference, scale_floor(values))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
