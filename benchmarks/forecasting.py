@@ -161,16 +161,53 @@ def run_fold(model, y_train, y_test, fh) -> dict[str, float]:
     return {**score_forecast(model, y_train, y_test), "fit s": fit_seconds}
 
 
+def quantile_levels() -> list[float]:
+    """Levels every model is asked for: :data:`LEVELS` and the intervals' bounds."""
+    return sorted(set(LEVELS) | set(interval_levels()))
+
+
+def predict_forecast(model, X=None) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Point forecast, quantiles at :func:`quantile_levels` and the seconds both took.
+
+    From a fitted model (its ``fh``, its cutoff); ``X`` the exogenous data of the
+    forecast window, if the model was fitted with some.
+    """
+    # no X keyword without X: the PyPOTS wrapper takes none
+    given = {} if X is None else {"X": X}
+    started = time.perf_counter()
+    point = model.predict(**given)
+    quantiles = model.predict_quantiles(alpha=quantile_levels(), **given)
+    return point, quantiles, time.perf_counter() - started
+
+
 def score_forecast(model, y_train, y_test) -> dict[str, float]:
     """Predict from a fitted model (its ``fh``, its cutoff) and score against ``y_test``.
 
     ``y_train`` is the history up to the cutoff (for MASE's scale).
     """
-    levels = sorted(set(LEVELS) | set(interval_levels()))
-    started = time.perf_counter()
-    point = model.predict()
-    quantiles = model.predict_quantiles(alpha=levels)
-    predict_seconds = time.perf_counter() - started
+    point, quantiles, predict_seconds = predict_forecast(model)
+    return {
+        **score_quantiles(point, quantiles, y_train, y_test),
+        "predict s": predict_seconds,
+    }
+
+
+def score_quantiles(point, quantiles, y_train, y_test) -> dict[str, float]:
+    """MAE, MASE, CRPS and interval coverages of one forecast, means over columns.
+
+    Parameters
+    ----------
+    point : pd.Series or pd.DataFrame of shape (T,) or (T, F)
+        The point forecast.
+    quantiles : pd.DataFrame of shape (T, F * L)
+        sktime's ``predict_quantiles`` output at the L levels of
+        :func:`quantile_levels`, columns ordered by variable, then level.
+    y_train : pd.Series or pd.DataFrame
+        History up to the cutoff (for MASE's scale).
+    y_test : pd.Series or pd.DataFrame of shape (T,) or (T, F)
+        What happened.
+    """
+    levels = quantile_levels()
     truth = _frame(y_test).to_numpy(np.float64)  # (T, F)
     point = _frame(point).to_numpy(np.float64)
     n_columns = truth.shape[1]
@@ -184,7 +221,6 @@ def score_forecast(model, y_train, y_test) -> dict[str, float]:
         "CRPS": float(crps_from_quantiles(grid, truth, LEVELS).mean()),
     }
     row.update(coverage_scores(lambda level: q[..., levels.index(level)], truth))
-    row["predict s"] = predict_seconds
     return row
 
 
