@@ -260,7 +260,8 @@ def _nab(name: str):
 # -- the catalogue ------------------------------------------------------------------
 
 SKTIME = "sktime bundled data (sktime: BSD-3-Clause)"
-STATSMODELS = "statsmodels bundled data (statsmodels: BSD-3-Clause; public domain data)"
+STATSMODELS = "statsmodels bundled data (public domain, as statsmodels states)"
+JMULTI = "statsmodels bundled data (no terms stated; JMulTi's e6 data)"
 PMDARIMA = "pmdarima bundled data (pmdarima: MIT; from R's datasets/forecast/fpp)"
 ETT = "shared data ETT/ (CC BY-ND 4.0, unmodified)"
 SHARED = "shared data {} (no licence stated by the source repo)"
@@ -302,7 +303,7 @@ CATALOGUE = [
     Entry(
         "interest-inflation",
         "quarterly",
-        STATSMODELS,
+        JMULTI,
         _statsmodels("interest_inflation", ["Dp", "R"], "1972Q2", "Q"),
     ),
     # monthly

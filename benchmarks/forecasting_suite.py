@@ -23,26 +23,29 @@ Sources and terms: sktime's bundled data (``sktime/datasets/data``; airline, lyn
 shampoo sales, uschange, PBS, seatbelts, the stored solar sample; sktime is
 BSD-3-Clause), sktime's ``load_macroeconomic`` (statsmodels' macrodata, US public data),
 statsmodels' bundled data sets (nile, sunspots, elnino, elec_equip, danish_data,
-interest_inflation, co2; statsmodels is BSD-3-Clause and documents these as public
-domain or freely usable), pmdarima's bundled arrays (woolyrnq, ausbeer, austres,
-wineind, sunspots monthly, taylor, heartrate; pmdarima is MIT, the data come from R's
-datasets and forecast packages) and the shared data folder (see its README.md and each
-folder's README.txt: ETT is CC BY-ND 4.0, kept unmodified; NAB is MIT-style; the
-exchange-rate and the weather / ILI files state no licence). Nothing is downloaded.
+interest_inflation, co2; public domain as statsmodels states, except interest_inflation,
+JMulTi's e6 data, for which it states nothing), pmdarima's bundled arrays (woolyrnq,
+ausbeer, austres, wineind, sunspots monthly, taylor, heartrate; pmdarima is MIT, the
+data come from R's datasets and forecast packages) and the shared data folder (see its
+README.md and each folder's README.txt: ETT is CC BY-ND 4.0, kept unmodified; NAB is
+MIT-style; the exchange-rate and the weather / ILI files state no licence). Nothing is
+downloaded.
 
 Protocol: per series a horizon from its frequency (annual 6, quarterly 8, monthly 18,
 weekly 13, daily 14, hourly and 30-minute 48, 15- and 10-minute 96, at most a fifth of
 the series) and a seasonal period (1, 4, 12, 52, 7, 24, 48, 96, 144; 1 for series
 without a calendar period); three expanding-window folds one horizon apart whose last
-test window ends on the last point (sktime's ``ExpandingWindowSplitter`` from
-``n - 3 * horizon``), the same for every model. Models: seasonal naive (sktime's
+test window ends on the last point (sktime's ``ExpandingWindowSplitter`` from ``n - 3 *
+horizon``), the same for every model. Models: seasonal naive (sktime's
 ``NaiveForecaster(strategy="last", sp=sp)`` with its own predictive intervals),
 ``StatsForecastAutoETS`` / ``StatsForecastAutoTheta`` (``season_length=sp``),
-``StatsForecastAutoARIMA`` (``sp=sp``), their median ensemble (the level-by-level
-median of the three models' quantiles and point forecasts on the same fold, no refit;
-its times are the three models' added up) and, when named, ``DiffusionForecaster``
-(``random_state``, ``--diffusion-params``). sktime vectorises the univariate peers over
-the columns of a multivariate series; the naive, ETS and Theta models ignore ``X``.
+``StatsForecastAutoARIMA`` (``sp=sp``), their median ensemble (the level-by-level median
+of the three models' quantiles and point forecasts on the same fold, no refit; its times
+are the three models' added up) and, when named, ``DiffusionForecaster``
+(``random_state``, ``--diffusion-params``; not in the default ``--models``: its rows can
+come from a separate run, merged with ``--from-json``). sktime vectorises the univariate
+peers over the columns of a multivariate series; the naive, ETS and Theta models ignore
+``X``.
 
 Scores as in ``benchmarks/forecasting.py`` (quantiles at 0.01, ..., 0.99 and the
 interval bounds; CRPS from them; MASE with the in-sample naive scale; coverage of the
@@ -53,6 +56,12 @@ points; long) and model, the geometric mean over series of relative CRPS (as GIF
 aggregates) and of MASE over seasonal naive's MASE, mean coverages, the lowest 90%
 coverage of a series, median fit and predict seconds (per fold) and the number of
 series. A model that fails on a series is listed and the run goes on.
+
+``--jobs N`` runs the series in N spawned processes of one thread each
+(``OMP_NUM_THREADS=1``, ``torch.set_num_threads(1)``); ``--json`` is rewritten after
+every series, so a stopped run keeps what it finished. ``--quick`` runs 9 series:
+airline, lynx, shampoo, uschange (5 columns), uschange-consumption-x, macro-cpi, co2,
+ili-weighted and exchange-australia.
 """
 
 from __future__ import annotations
