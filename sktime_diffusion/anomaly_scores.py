@@ -16,9 +16,7 @@ import pandas as pd
 import torch
 
 from ._estimator_engine import make_condition
-from ._windows import (
-    tiling_starts,
-)
+from ._windows import tiling_starts
 from .engine import Condition, grating_hidden
 
 __all__ = [

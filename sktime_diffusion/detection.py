@@ -293,13 +293,13 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self._check_room_to_hold_out(len(frame), stretches)
         rows = np.concatenate([np.arange(start, end) for start, end in stretches])
         check_every_column_observed(owner, split_series(frame.iloc[rows]), frame.columns)
-        instances = [values[start:end] for start, end in stretches]
-        training = np.concatenate(instances)
+        parts = [values[start:end] for start, end in stretches]
+        training = np.concatenate(parts)
         self.columns_ = frame.columns.copy()
         self.scaling_ = series_scaling(training)
         self.seed_ = seed_from(self.random_state)
         windows = training_windows(
-            [self.scaling_.apply_to_series(instance) for instance in instances],
+            [self.scaling_.apply_to_series(part) for part in parts],
             self.window_length_,
         )
         self.model_ = self._build_model(frame.shape[1], 0, self.seed_)

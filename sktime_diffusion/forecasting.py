@@ -267,8 +267,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             self._history_X = _append(self._history_X, _frame(X).reindex(new.index))
             self._history_X = self._history_X.reindex(self._history_y.index)
         if update_params:
-            new_pieces = split_series(new)
-            most_new = max(len(instance.values) for instance in new_pieces)
+            new_instances = split_series(new)
+            most_new = max(len(instance.values) for instance in new_instances)
             n_series = len(split_series(self._history_y))
             recent = max(most_new, math.ceil(_MIN_WINDOWS / n_series))
             # the history with the new data must still be one regular series per key
@@ -380,7 +380,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             None when no series has a whole window.
         """
         instances = split_series(frame)
-        x_pieces = None if x_frame is None else split_series(x_frame)
+        x_instances = None if x_frame is None else split_series(x_frame)
         length = self.context_length_ + self.horizon_
         values, sides = [], []
         for number, instance in enumerate(instances):
@@ -389,8 +389,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             if len(windows) == 0:
                 continue
             values.append(self._scale(windows, instance.values))
-            if x_pieces is not None:
-                x_values = self._scale_x(x_pieces[number].values[rows])
+            if x_instances is not None:
+                x_values = self._scale_x(x_instances[number].values[rows])
                 sides.append(sliding_windows(x_values, length))
         if not values:
             return None
@@ -588,16 +588,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"{owner} was fitted with exogenous X; pass the future X to predict"
             )
         check_columns(owner, self._history_X.columns, _frame(X))
-        past_pieces = _by_instance(split_series(self._history_X))
-        future_pieces = _by_instance(split_series(X))
+        past_instances = _by_instance(split_series(self._history_X))
+        future_instances = _by_instance(split_series(X))
         keys = [instance.key for instance in instances]
-        missing = [key for key in keys if key not in future_pieces]
+        missing = [key for key in keys if key not in future_instances]
         if missing:
             raise ValueError(
                 f"{owner}: no future X for instance(s) {_names(missing)} of y; X at "
                 "predict needs the future rows of every instance"
             )
-        extra = [key for key in future_pieces if key not in set(keys)]
+        extra = [key for key in future_instances if key not in set(keys)]
         if extra:
             raise ValueError(
                 f"{owner}: X at predict has instance(s) {_names(extra)} that y does "
@@ -605,7 +605,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             )
         sides = []
         for instance, wanted in zip(instances, steps, strict=True):
-            past, future = past_pieces[instance.key], future_pieces[instance.key]
+            past, future = past_instances[instance.key], future_instances[instance.key]
             relative = ForecastingHorizon(np.arange(1, n_ahead + 1), freq=fh.freq)
             future_index = relative.to_absolute_index(instance.index[-1:])
             future_frame = pd.DataFrame(future.values, index=future.index)
