@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from _report import environment_line, markdown_table
 from anomaly import PROBATION, SERIES, detector_view
+from anomaly_drift import running_median_ratio, summary
 from anomaly_threshold import far_from_labels
 from sklearn.metrics import average_precision_score
 
@@ -63,22 +64,6 @@ COLUMNS = ["series", "window", "rule", "flagged share", "share / c", "far / c", 
 def raw_scores(detector: DiffusionAnomalyDetector, data: pd.Series) -> np.ndarray:
     """The detector's raw point scores of ``data`` (it was fitted with smoothing 1)."""
     return detector.transform_scores(data)["scores"].to_numpy()
-
-
-def running_median_ratio(lead: np.ndarray, scores: np.ndarray, span: int) -> np.ndarray:
-    """``scores`` over the trailing median of ``span`` points of ``lead`` then ``scores``.
-
-    Parameters
-    ----------
-    lead, scores : np.ndarray of shape (n_lead,), (n_timepoints,)
-
-    Returns
-    -------
-    np.ndarray of shape (n_timepoints,)
-    """
-    joined = pd.Series(np.concatenate([lead, scores]))
-    median = joined.rolling(span, min_periods=1).median().to_numpy()[len(lead) :]
-    return scores / median
 
 
 def measure(name: str, data_dir: str | None, params: dict, c: float, span: float) -> list:
@@ -137,29 +122,6 @@ def measure(name: str, data_dir: str | None, params: dict, c: float, span: float
     return rows
 
 
-def summary(rows: list[dict], c: float) -> list[dict]:
-    """Per rule: geometric mean of share / c and far / c (floored at 0.01), mean AUC-PR."""
-    out = []
-    for rule in RULES:
-        mine = [row for row in rows if row["rule"] == rule]
-        if not mine:
-            continue
-        share = np.maximum([row["share / c"] for row in mine], 0.01)
-        far = np.maximum([row["far / c"] for row in mine], 0.01)
-        out.append(
-            {
-                "series": f"all {len(mine)}",
-                "window": "",
-                "rule": rule,
-                "flagged share": float(np.exp(np.mean(np.log(share)))) * c,
-                "share / c": float(np.exp(np.mean(np.log(share)))),
-                "far / c": float(np.exp(np.mean(np.log(far)))),
-                "AUC-PR": float(np.mean([row["AUC-PR"] for row in mine])),
-            }
-        )
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="folder holding NAB/")
@@ -180,7 +142,8 @@ def main() -> None:
         if args.json is not None:
             args.json.write_text(json.dumps(rows))
     print(f"contamination {args.contamination}, span {args.span} windows, {params}")
-    print(markdown_table(rows + summary(rows, args.contamination), COLUMNS))
+    totals = summary(rows, "rule", RULES, args.contamination, window="")
+    print(markdown_table(rows + totals, COLUMNS))
 
 
 if __name__ == "__main__":

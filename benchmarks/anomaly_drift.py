@@ -50,15 +50,30 @@ COLUMNS = [
 ]
 
 
+def running_median_ratio(lead: np.ndarray, scores: np.ndarray, span: int) -> np.ndarray:
+    """``scores`` over the trailing median of ``span`` points of ``lead`` then ``scores``.
+
+    Parameters
+    ----------
+    lead, scores : np.ndarray of shape (n_lead,), (n_timepoints,)
+        ``lead`` (may be empty) comes before ``scores`` in time.
+
+    Returns
+    -------
+    np.ndarray of shape (n_timepoints,)
+    """
+    joined = pd.Series(np.concatenate([lead, scores]))
+    median = joined.rolling(span, min_periods=1).median().to_numpy()[len(lead) :]
+    return scores / median
+
+
 def versions(pooled: np.ndarray, span: int) -> dict[str, np.ndarray]:
     """The three versions of one series' pooled scores (NaN kept where unobserved)."""
-    frame = pd.Series(pooled)
-    centred = frame.rolling(span, center=True, min_periods=1).median().to_numpy()
-    trailing = frame.rolling(span, min_periods=1).median().to_numpy()
+    centred = pd.Series(pooled).rolling(span, center=True, min_periods=1).median()
     return {
         VERSIONS[0]: pooled,
-        VERSIONS[1]: pooled / centred,
-        VERSIONS[2]: pooled / trailing,
+        VERSIONS[1]: pooled / centred.to_numpy(),
+        VERSIONS[2]: running_median_ratio(pooled[:0], pooled, span),
     }
 
 
@@ -101,25 +116,38 @@ def measure(
     return rows
 
 
-def summary(rows: list[dict], c: float) -> list[dict]:
-    """Geometric mean of share / c (shares floored at c / 100) and mean AUC-PR."""
+def summary(
+    rows: list[dict], key: str, labels: tuple[str, ...], c: float, **extra
+) -> list[dict]:
+    """One row per label of ``key``: geometric means of share / c and far / c, AUC-PR.
+
+    Ratios are floored at 0.01 (a share of ``c / 100``) so that a series with nothing
+    flagged does not send the geometric mean to 0; AUC-PR is the plain mean. ``extra``
+    columns are put in every summary row as they are.
+    """
     out = []
-    for version in VERSIONS:
-        mine = [row for row in rows if row["version"] == version]
-        shares = np.maximum([row["flagged share"] for row in mine], c / 100)
-        far = np.maximum([row["far / c"] for row in mine], 1 / 100)
+    for label in labels:
+        mine = [row for row in rows if row[key] == label]
+        if not mine:
+            continue
+        share = _floored_geometric_mean([row["share / c"] for row in mine])
+        far = _floored_geometric_mean([row["far / c"] for row in mine])
         out.append(
             {
                 "series": f"all {len(mine)}",
-                "version": version,
-                "threshold": float("nan"),
-                "flagged share": float(np.exp(np.mean(np.log(shares)))),
-                "share / c": float(np.exp(np.mean(np.log(shares / c)))),
-                "far / c": float(np.exp(np.mean(np.log(far)))),
+                key: label,
+                **extra,
+                "flagged share": share * c,
+                "share / c": share,
+                "far / c": far,
                 "AUC-PR": float(np.mean([row["AUC-PR"] for row in mine])),
             }
         )
     return out
+
+
+def _floored_geometric_mean(ratios: list[float]) -> float:
+    return float(np.exp(np.mean(np.log(np.maximum(ratios, 0.01)))))
 
 
 def main() -> None:
@@ -148,7 +176,8 @@ def main() -> None:
         f"contamination {args.contamination}, calibration share {args.calibration}, "
         f"span {args.span} windows"
     )
-    print(markdown_table(rows + summary(rows, args.contamination), COLUMNS))
+    totals = summary(rows, "version", VERSIONS, args.contamination, threshold=float("nan"))
+    print(markdown_table(rows + totals, COLUMNS))
 
 
 if __name__ == "__main__":
