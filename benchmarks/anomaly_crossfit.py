@@ -43,9 +43,8 @@ import numpy as np
 import pandas as pd
 from _report import environment_line, markdown_table
 from anomaly import PROBATION, SERIES, detector_view
-from anomaly_drift import running_median_ratio, summary
+from anomaly_drift import flagged, running_median_ratio, summary
 from anomaly_threshold import far_from_labels
-from sklearn.metrics import average_precision_score
 
 from sktime_diffusion import DiffusionAnomalyDetector
 from sktime_diffusion.anomaly_scores import pool_scores
@@ -104,18 +103,12 @@ def measure(name: str, data_dir: str | None, params: dict, c: float, span: float
     rows = []
     for rule, (fit_scores, new_scores) in reference.items():
         threshold = float(np.nanquantile(fit_scores, 1 - c))
-        share = float(np.mean(new_scores[normal] > threshold))
         rows.append(
             {
                 "series": Path(name).stem,
                 "window": window,
                 "rule": rule,
-                "flagged share": share,
-                "share / c": share / c,
-                "far / c": float(np.mean(new_scores[far] > threshold)) / c,
-                "AUC-PR": float(
-                    average_precision_score(labels[finite_new], new_scores[finite_new])
-                ),
+                **flagged(new_scores, threshold, labels, normal, far, c),
                 "seconds": time.perf_counter() - started,
             }
         )

@@ -100,20 +100,48 @@ def measure(
             np.quantile(scores[:n_calibration][finite[:n_calibration]], 1 - c)
         )
         normal = later & ~labels & finite
-        share = float(np.mean(scores[normal] > threshold))
         far = normal & far_from_labels(labels, window)
         rows.append(
             {
                 "series": Path(name).stem,
                 "version": version,
                 "threshold": threshold,
-                "flagged share": share,
-                "share / c": share / c,
-                "far / c": float(np.mean(scores[far] > threshold)) / c,
-                "AUC-PR": float(average_precision_score(labels[finite], scores[finite])),
+                **flagged(scores, threshold, labels, normal, far, c),
             }
         )
     return rows
+
+
+def flagged(
+    scores: np.ndarray,
+    threshold: float,
+    labels: np.ndarray,
+    normal: np.ndarray,
+    far: np.ndarray,
+    c: float,
+) -> dict[str, float]:
+    """What a threshold flags: share of the normal points, over ``c``, far ones over ``c``.
+
+    Parameters
+    ----------
+    scores, labels, normal, far : np.ndarray of shape (n_timepoints,)
+        Scores of the new data (NaN where unscored), its labels, and which points count
+        as normal and as far from every label.
+    threshold, c : float
+
+    Returns
+    -------
+    dict with "flagged share", "share / c", "far / c" and "AUC-PR" (of the finite
+    scores against the labels).
+    """
+    share = float(np.mean(scores[normal] > threshold))
+    finite = np.isfinite(scores)
+    return {
+        "flagged share": share,
+        "share / c": share / c,
+        "far / c": float(np.mean(scores[far] > threshold)) / c,
+        "AUC-PR": float(average_precision_score(labels[finite], scores[finite])),
+    }
 
 
 def summary(
