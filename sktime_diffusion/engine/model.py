@@ -239,6 +239,12 @@ class DiffusionModel(nn.Module):
         the samples. With the interpolation the network is shown the interpolated
         window (equal to the given values where they are given) instead of the given
         values with zeros between them.
+    channel_independent : bool
+        Whether the network sees each feature of a window on its own: a network of
+        one feature (``network_config["n_features"] == 1``) then serves windows of any
+        number of features, each feature a window of its own with the window's side
+        channels (as a pretrained backbone serves any series). False: the network
+        sees all features of a window together, exactly ``n_features`` of them.
 
     Notes
     -----
@@ -254,6 +260,7 @@ class DiffusionModel(nn.Module):
         schedule: NoiseSchedule,
         parameterisation: str = "v",
         baseline: str = "none",
+        channel_independent: bool = False,
     ) -> None:
         super().__init__()
         if parameterisation not in PARAMETERISATIONS:
@@ -263,15 +270,23 @@ class DiffusionModel(nn.Module):
             )
         if baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+        if channel_independent and int(network_config["n_features"]) != 1:
+            raise ValueError(
+                "a channel-independent model needs a network of one feature, got "
+                f"n_features={network_config['n_features']}"
+            )
         self.baseline = baseline
+        self.channel_independent = bool(channel_independent)
         self.network_config = dict(network_config)
         self.network = build_network(**self.network_config)
         self.schedule = schedule
         self.parameterisation = parameterisation
 
     @property
-    def n_features(self) -> int:
-        """Number of features of a window."""
+    def n_features(self) -> int | None:
+        """Number of features of a window; None when any number (channel-independent)."""
+        if self.channel_independent:
+            return None
         return int(self.network_config["n_features"])
 
     @property
@@ -366,7 +381,23 @@ class DiffusionModel(nn.Module):
         alpha, sigma = levels[0].to(x_t), levels[1].to(x_t)
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
-        return self.network(network_input, t, shown, given, side)
+        if not self.channel_independent:
+            return self.network(network_input, t, shown, given, side)
+        batch, n_features, length = x_t.shape
+
+        def one_feature_each(tensor: Tensor) -> Tensor:
+            return tensor.reshape(batch * n_features, 1, length)
+
+        if side is not None:
+            side = side.repeat_interleave(n_features, dim=0)
+        prediction = self.network(
+            one_feature_each(network_input),
+            t.repeat_interleave(n_features),
+            one_feature_each(shown),
+            one_feature_each(given),
+            side,
+        )
+        return prediction.reshape(batch, n_features, length)
 
     def denoiser(self, condition: Condition, baseline: Tensor | None = None):
         """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``.
@@ -436,6 +467,7 @@ class DiffusionModel(nn.Module):
             "schedule": {"kind": self.schedule.kind, **self.schedule.config()},
             "parameterisation": self.parameterisation,
             "baseline": self.baseline,
+            "channel_independent": self.channel_independent,
         }
 
     @classmethod
@@ -448,6 +480,7 @@ class DiffusionModel(nn.Module):
             schedule,
             config["parameterisation"],
             config.get("baseline", "none"),
+            config.get("channel_independent", False),
         )
 
     def save(self, path_or_buffer: Any) -> None:

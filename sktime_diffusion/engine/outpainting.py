@@ -254,11 +254,15 @@ def _check_arguments(
     if len(values) == 0:
         raise ValueError("outpaint: values needs at least one series")
     lengths = []
+    # a channel-independent model takes any number of features, the same for all series
+    n_features = model.n_features
+    if n_features is None and values[0].dim() == 2:
+        n_features = values[0].shape[0]
     for number, series in enumerate(values):
-        if series.dim() != 2 or series.shape[0] != model.n_features:
+        if series.dim() != 2 or series.shape[0] != n_features:
             raise ValueError(
-                f"outpaint: series {number} needs shape ({model.n_features}, "
-                f"n_timepoints) for the model's {model.n_features} feature(s), got "
+                f"outpaint: series {number} needs shape ({n_features}, "
+                f"n_timepoints) for the model's {n_features} feature(s), got "
                 f"{tuple(series.shape)}"
             )
         lengths.append(series.shape[1])
@@ -277,11 +281,11 @@ def _check_arguments(
         )
     if window_scale_floor is not None and tuple(window_scale_floor.shape) != (
         len(values),
-        model.n_features,
+        n_features,
     ):
         raise ValueError(
             f"outpaint: window_scale_floor needs shape ({len(values)}, "
-            f"{model.n_features}) (series, features), got "
+            f"{n_features}) (series, features), got "
             f"{tuple(window_scale_floor.shape)}"
         )
     for round_number, round_ in enumerate(rounds):

@@ -10,7 +10,12 @@ the window is (see ``concepts.rst``, "Scaling"):
   outpainting block by block;
 - the imputer, the detector and the generator scale each series by all its observed
   entries, the whole series being one window, and exogenous ``X`` is scaled the same
-  way, column by column.
+  way, column by column;
+- a backbone (:class:`~sktime_diffusion.DiffusionBackbone`) serves all four tasks with
+  both steps: each series standardised by all its observed entries, then each window
+  by its given entries whatever its mask (:func:`standardise_by_given`, with a floor
+  of a tenth of the series' spread, ``BACKBONE_WINDOW_FLOOR``), in training and in
+  sampling alike.
 
 Only :func:`given_entry_scaling` computes a scale; the estimators' numpy helpers call it.
 """
@@ -20,11 +25,21 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["RELATIVE_SCALE_FLOOR", "given_entry_scaling", "spread_floor"]
+__all__ = [
+    "BACKBONE_WINDOW_FLOOR",
+    "RELATIVE_SCALE_FLOOR",
+    "given_entry_scaling",
+    "spread_floor",
+    "standardise_by_given",
+]
 
 #: smallest window scale relative to the window's level, ``max(|loc|, 1)``: a constant
 #: window keeps a tiny scale instead of dividing by zero
 RELATIVE_SCALE_FLOOR = 1e-6
+
+#: a backbone's smallest window scale, in units of its series' standard deviation (the
+#: series are standardised first): the forecaster's floor, a tenth of the spread
+BACKBONE_WINDOW_FLOOR = 0.1
 
 
 def given_entry_scaling(
@@ -53,6 +68,30 @@ def given_entry_scaling(
     )
     scale = torch.where(has_given, torch.maximum(std, smallest), torch.ones_like(std))
     return loc, scale
+
+
+def standardise_by_given(
+    values: Tensor, observed: Tensor, given: Tensor, floor: float
+) -> Tensor:
+    """Windows standardised per feature by the observed entries they are given.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (n_windows, n_features, length)
+        Finite where observed.
+    observed, given : torch.Tensor of bool, same shape
+    floor : float
+        Smallest scale, in the units of ``values`` (see :func:`given_entry_scaling`).
+
+    Returns
+    -------
+    torch.Tensor of shape (n_windows, n_features, length)
+        ``(values - loc) / scale`` where observed, zero elsewhere; a feature with no
+        given entry keeps its values (``loc = 0``, ``scale = 1``), so a window with
+        nothing given stays in the units of its series.
+    """
+    loc, scale = given_entry_scaling(values, given & observed, floor)
+    return torch.where(observed, (values - loc) / scale, torch.zeros_like(values))
 
 
 def spread_floor(values: Tensor, given: Tensor, share: float) -> Tensor:

@@ -30,6 +30,9 @@ purpose                     draws
                             (number: the batch)
 ``generator sampling``      one ``DiffusionGenerator.sample`` call (numbers: the call,
                             ``n_samples``, ``length``; a sub-stream per block)
+``pretraining stage``       the training seed of a backbone's further ``pretrain``
+                            calls (number: the stage, from 1; stage 0 trains with the
+                            backbone's seed)
 ==========================  ==========================================================
 """
 
@@ -53,6 +56,7 @@ PURPOSES = {
     "imputation round": 9,
     "anomaly scoring batch": 10,
     "training global": 11,
+    "pretraining stage": 12,
 }
 
 

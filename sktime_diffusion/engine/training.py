@@ -21,6 +21,7 @@ from torch import Tensor
 from .checks import check_count
 from .masks import MaskStrategy, draw_given_mask
 from .model import DiffusionModel
+from .scaling import standardise_by_given
 from .streams import stream_seed
 
 __all__ = [
@@ -168,6 +169,12 @@ class TrainingConfig:
         Standard deviation of a random offset added to every feature of every training
         window (one offset per window and feature, in the units of the data); 0 adds
         none. It teaches the network to fill values relative to the window's own level.
+    given_scale_floor : float or None
+        None: the windows are trained on as they come. Otherwise each window is
+        standardised per feature by its given entries once its mask is drawn, never
+        below this scale (in the units of the windows;
+        :func:`~sktime_diffusion.engine.scaling.standardise_by_given`): the scaling a
+        backbone applies in sampling too, whatever the task's mask.
     weight_decay : float
     warmup_fraction : float
         Share of the steps with a linear warm-up; a cosine decay to 10% follows.
@@ -202,6 +209,7 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     time_power: float = 1.0
     level_jitter: float = 0.0
+    given_scale_floor: float | None = None
     weight_decay: float = 1e-6
     warmup_fraction: float = 0.05
     grad_clip: float | None = 1.0
@@ -230,6 +238,11 @@ class TrainingConfig:
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction}"
+            )
+        if self.given_scale_floor is not None and not 0 < self.given_scale_floor < math.inf:
+            raise ValueError(
+                "given_scale_floor must be a positive number or None, got "
+                f"{self.given_scale_floor}"
             )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
@@ -298,6 +311,7 @@ def _validation_loss(
             values, observed, config.level_jitter, _on(cpu_generator, generator, values)
         )
         given = draw_given_mask(observed, masks, _on(cpu_generator, generator, observed))
+        values = _scaled_by_given(values, observed, given, config.given_scale_floor)
         loss = model.loss(values, observed, given, side, generator, config.time_power)
         total += float(loss) * len(batch)
         count += len(batch)
@@ -312,6 +326,15 @@ def _jitter_levels(
         return values
     offsets = torch.randn((*values.shape[:2], 1), generator=generator, device=values.device)
     return torch.where(observed, values + scale * offsets, values)
+
+
+def _scaled_by_given(
+    values: Tensor, observed: Tensor, given: Tensor, floor: float | None
+) -> Tensor:
+    """The windows standardised by their given entries, or as they are (floor None)."""
+    if floor is None:
+        return values
+    return standardise_by_given(values, observed, given, floor)
 
 
 def _generators(
@@ -392,6 +415,7 @@ def train_model(
                 given = draw_given_mask(
                     observed, masks, _on(cpu_generator, device_generator, observed)
                 )
+                values = _scaled_by_given(values, observed, given, config.given_scale_floor)
                 elapsed = time.perf_counter() - started
                 progress = history.n_steps / max(total_steps, 1)
                 if config.max_time:

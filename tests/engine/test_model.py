@@ -312,3 +312,70 @@ def test_the_loss_scores_the_same_network_output_the_denoiser_is_built_from(base
     target = ~given
     expected = (x0_hat - (x0 - baseline_values))[target].square().mean()
     assert torch.allclose(loss.detach(), expected, rtol=1e-5, atol=1e-7)
+
+
+def channel_independent_model(kind="dilated_conv", n_side=0):
+    params = {"channels": 8, "n_layers": 2}
+    if kind == "csdi":
+        params["n_heads"] = 2
+    spec = {"csdi": CSDINetwork, "dilated_conv": DilatedConvNetwork}[kind](**params)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = DiffusionModel(
+            spec.network_config(1, n_side),
+            make_schedule("cosine"),
+            "v",
+            channel_independent=True,
+        )
+    with torch.no_grad():  # the output layer starts at zero: give it weights
+        for parameter in model.parameters():
+            parameter.add_(0.05 * torch.randn(parameter.shape, generator=_seeded(1)))
+    return model
+
+
+def _seeded(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("kind", ["dilated_conv", "csdi"])
+@pytest.mark.parametrize("n_side", [0, 2])
+def test_channel_independent_model_predicts_each_feature_as_its_own_window(kind, n_side):
+    model = channel_independent_model(kind, n_side).eval()
+    generator = _seeded(0)
+    values = torch.randn(2, N_FEATURES, LENGTH, generator=generator)
+    given = torch.rand(2, N_FEATURES, LENGTH, generator=generator) < 0.5
+    side = torch.randn(2, n_side, LENGTH, generator=generator) if n_side else None
+    x_t = torch.randn(2, N_FEATURES, LENGTH, generator=generator)
+    t = torch.tensor([0.3, 0.8])
+    with torch.no_grad():
+        joint = model.predict_x0(x_t, t, Condition(values, given, side))
+        for feature in range(N_FEATURES):
+            alone = model.predict_x0(
+                x_t[:, [feature]],
+                t,
+                Condition(values[:, [feature]], given[:, [feature]], side),
+            )
+            torch.testing.assert_close(joint[:, [feature]], alone)
+    assert model.n_features is None
+
+
+def test_channel_independent_model_serves_any_number_of_features_and_round_trips():
+    model = channel_independent_model().eval()
+    for n_features in (1, 5):
+        condition = Condition(
+            torch.zeros(1, n_features, LENGTH),
+            torch.zeros(1, n_features, LENGTH, dtype=bool),
+        )
+        samples = generate(model, condition, 2, n_steps=3, generator=_seeded(0))
+        assert samples.shape == (1, 2, n_features, LENGTH)
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.channel_independent and copy.config() == model.config()
+
+
+def test_channel_independent_model_refuses_a_network_of_several_features():
+    with pytest.raises(ValueError, match="one feature"):
+        DiffusionModel(
+            DilatedConvNetwork(channels=4, n_layers=1).network_config(3, 0),
+            make_schedule("cosine"),
+            channel_independent=True,
+        )

@@ -101,3 +101,24 @@ def test_read_only_data_is_scaled_without_a_torch_warning():
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_standardise_by_given_uses_the_given_entries_only_and_zeroes_the_unobserved():
+    from sktime_diffusion.engine.scaling import standardise_by_given
+
+    values = torch.tensor([[[1.0, 3.0, 100.0, 7.0]]])
+    observed = torch.tensor([[[True, True, True, False]]])
+    given = torch.tensor([[[True, True, False, True]]])  # the unobserved 7 is not used
+    scaled = standardise_by_given(values, observed, given, floor=0.1)
+    torch.testing.assert_close(scaled, torch.tensor([[[-1.0, 1.0, 98.0, 0.0]]]))
+
+
+def test_standardise_by_given_keeps_windows_with_nothing_given_and_floors_flat_ones():
+    from sktime_diffusion.engine.scaling import standardise_by_given
+
+    values = torch.tensor([[[2.0, 2.0, 5.0]], [[4.0, 4.0, 4.0]]])
+    observed = torch.ones_like(values, dtype=torch.bool)
+    given = torch.tensor([[[False, False, False]], [[True, True, False]]])
+    scaled = standardise_by_given(values, observed, given, floor=0.5)
+    torch.testing.assert_close(scaled[0], values[0])  # nothing given: as it was
+    torch.testing.assert_close(scaled[1], torch.zeros(1, 3))  # flat: (4 - 4) / 0.5

@@ -160,6 +160,31 @@ def test_level_jitter_changes_training_and_stays_reproducible():
     assert not torch.equal(trained(0.3), trained(0.0))
 
 
+def test_given_scale_floor_trains_on_windows_standardised_by_their_given_entries():
+    # with the backbone's scaling a window and any affine copy of it (its floor moved
+    # along, as a floor in units of the series' spread is) are the same training
+    # example: the runs are identical
+    data = _paired_windows(n=128, length=8)
+    moved = WindowData(40.0 * data.values - 7.0, data.observed)
+
+    def trained(windows, floor):
+        model = _model()
+        history = train_model(
+            model,
+            windows,
+            MaskStrategy(random=0.0, suffix=1.0),  # every feature is given a part
+            _config(epochs=1, given_scale_floor=floor),
+        )
+        return history.train_loss, torch.cat([p.flatten() for p in model.parameters()])
+
+    loss, weights = trained(data, 0.1)
+    moved_loss, moved_weights = trained(moved, 40.0 * 0.1)
+    assert moved_loss == pytest.approx(loss, rel=1e-4)
+    torch.testing.assert_close(moved_weights, weights, rtol=1e-3, atol=1e-5)
+    unscaled_loss, _ = trained(moved, None)
+    assert unscaled_loss[0] > 10 * loss[0]
+
+
 def test_verbose_shows_a_progress_bar(capsys):
     train_model(
         _model(), _paired_windows(n=64), MaskStrategy(), _config(epochs=2, verbose=True)
@@ -186,6 +211,8 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
         ({"patience": 0}, "patience"),
         ({"level_jitter": -0.1}, "level_jitter"),
         ({"level_jitter": math.inf}, "level_jitter"),
+        ({"given_scale_floor": 0.0}, "given_scale_floor"),
+        ({"given_scale_floor": math.inf}, "given_scale_floor"),
     ],
 )
 def test_bad_training_settings_are_named(kwargs, message):
