@@ -1,5 +1,6 @@
 """sktime-diffusion: diffusion models for time series as sktime estimators."""
 
+from .backbone import DiffusionBackbone
 from .detection import DiffusionAnomalyDetector
 from .forecasting import DiffusionForecaster
 from .generation import DiffusionGenerator
@@ -10,6 +11,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CSDINetwork",
+    "DiffusionBackbone",
     "DiffusionAnomalyDetector",
     "DiffusionForecaster",
     "DiffusionGenerator",

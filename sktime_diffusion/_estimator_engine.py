@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._cloning import KeepPretrainedState
 from .engine import (
     PARAMETERISATIONS,
     SAMPLERS,
@@ -148,7 +149,9 @@ SHARED_PARAMETER_PARAGRAPHS = {
 }
 
 
-def engine_parameters_doc(**own_paragraphs: str) -> str:
+def engine_parameters_doc(
+    names: tuple[str, ...] = ENGINE_PARAMETER_NAMES, **own_paragraphs: str
+) -> str:
     """The docstring text of the shared parameters of one estimator.
 
     The paragraphs of :data:`SHARED_PARAMETER_PARAGRAPHS` in signature order, each
@@ -157,6 +160,9 @@ def engine_parameters_doc(**own_paragraphs: str) -> str:
 
     Parameters
     ----------
+    names : tuple of str
+        The shared parameters the object has, in :data:`ENGINE_PARAMETER_NAMES`'
+        order (the backbone, which does not sample, has all but the sampler's).
     **own_paragraphs : str
         Parameter name -> the estimator's whole paragraph for it (its
         ``name : type, default=...`` line and its description, indented as the shared
@@ -166,22 +172,26 @@ def engine_parameters_doc(**own_paragraphs: str) -> str:
     -------
     str
     """
-    unknown = sorted(set(own_paragraphs) - set(ENGINE_PARAMETER_NAMES))
+    unknown = sorted(set(own_paragraphs) - set(names))
     if unknown:
         raise ValueError(f"no shared parameter is called {', '.join(unknown)}")
+    if [name for name in ENGINE_PARAMETER_NAMES if name in names] != list(names):
+        raise ValueError(f"names must be shared parameters in signature order: {names}")
     paragraphs = {**SHARED_PARAMETER_PARAGRAPHS, **own_paragraphs}
     for name, paragraph in paragraphs.items():
         if not paragraph.startswith(f"{name} : "):
             raise ValueError(f"the paragraph of {name} must start with '{name} : '")
-    return "\n    ".join(paragraphs[name] for name in ENGINE_PARAMETER_NAMES)
+    return "\n    ".join(paragraphs[name] for name in names)
 
 
-def documents_engine_parameters(**own_paragraphs: str):
+def documents_engine_parameters(
+    names: tuple[str, ...] = ENGINE_PARAMETER_NAMES, **own_paragraphs: str
+):
     """Class decorator: fill the ``{engine_parameters}`` slot of the class docstring.
 
-    The slot gets :func:`engine_parameters_doc` of ``own_paragraphs``, once, when the
-    class is created; a class without the slot is refused (under ``python -OO``,
-    without docstrings, nothing is done).
+    The slot gets :func:`engine_parameters_doc` of ``names`` and ``own_paragraphs``,
+    once, when the class is created; a class without the slot is refused (under
+    ``python -OO``, without docstrings, nothing is done).
     """
 
     def fill(cls: type) -> type:
@@ -189,7 +199,7 @@ def documents_engine_parameters(**own_paragraphs: str):
             return cls
         if "{engine_parameters}" not in cls.__doc__:
             raise ValueError(f"{cls.__name__}'s docstring has no {{engine_parameters}}")
-        text = engine_parameters_doc(**own_paragraphs)
+        text = engine_parameters_doc(names, **own_paragraphs)
         cls.__doc__ = cls.__doc__.replace("{engine_parameters}", text)
         return cls
 
@@ -314,6 +324,16 @@ def make_condition(
 class DiffusionEngineMixin:
     """Engine plumbing shared by the estimators (mixed into sktime base classes)."""
 
+    # --------------------------------------------------------------------- cloning
+    @classmethod
+    def _get_clone_plugins(cls):
+        """Clones keep a pretrained backbone's weights (:mod:`._cloning`).
+
+        Ahead of the base class's own plugins (sktime's forecasters keep their
+        pretrained state with one), which stay in use.
+        """
+        return [KeepPretrainedState, *(super()._get_clone_plugins() or [])]
+
     # ------------------------------------------------------------- nested network
     def set_params(self, **params: Any):
         """Set parameters; ``network__<name>`` works with the default network too.
@@ -341,6 +361,15 @@ class DiffusionEngineMixin:
     # ------------------------------------------------------------- parameter checks
     def _check_engine_parameters(self) -> None:
         """Raise ``ValueError`` naming the first bad engine parameter."""
+        self._check_training_parameters()
+        owner = type(self).__name__
+        _check_choice(owner, "sampler", self.sampler, tuple(SAMPLERS))
+        if self.n_sampling_steps is not None:
+            check_count("n_sampling_steps", self.n_sampling_steps, owner=owner)
+        resolve_sampling_steps(self.sampler, self.n_sampling_steps)  # warns if too few
+
+    def _check_training_parameters(self) -> None:
+        """Raise ``ValueError`` naming the first bad parameter of the model or training."""
         owner = type(self).__name__
         network = self.network
         if network is not None and not isinstance(network, NetworkSpec):
@@ -350,7 +379,6 @@ class DiffusionEngineMixin:
             )
         _check_choice(owner, "schedule", self.schedule, SCHEDULES)
         _check_choice(owner, "parameterisation", self.parameterisation, PARAMETERISATIONS)
-        _check_choice(owner, "sampler", self.sampler, tuple(SAMPLERS))
         check_count("n_diffusion_steps", self.n_diffusion_steps, minimum=2, owner=owner)
         check_number(
             owner,
@@ -359,9 +387,6 @@ class DiffusionEngineMixin:
             lambda power: 0 < power <= 10,
             "a number in (0, 10]",
         )
-        if self.n_sampling_steps is not None:
-            check_count("n_sampling_steps", self.n_sampling_steps, owner=owner)
-        resolve_sampling_steps(self.sampler, self.n_sampling_steps)  # warns if too few
         if self.training_steps is not None:
             check_count("training_steps", self.training_steps, owner=owner)
         check_count("batch_size", self.batch_size, owner=owner)
@@ -378,6 +403,20 @@ class DiffusionEngineMixin:
         if self.patience is not None:
             check_count("patience", self.patience, owner=owner)
         resolve_device(self.device)
+
+    def _check_backbone(self) -> None:
+        """``backbone`` must be None or a pretrained ``DiffusionBackbone``."""
+        from .backbone import DiffusionBackbone
+
+        owner = type(self).__name__
+        if self.backbone is None:
+            return
+        if not isinstance(self.backbone, DiffusionBackbone):
+            raise ValueError(
+                f"{owner}: backbone must be a DiffusionBackbone or None, got "
+                f"{self.backbone!r}"
+            )
+        self.backbone.check_is_pretrained(owner)
 
     def _check_window_length(self) -> None:
         """``window_length`` must be None or an integer >= 2 (windowed estimators)."""
@@ -397,11 +436,18 @@ class DiffusionEngineMixin:
         return self.network if self.network is not None else DilatedConvNetwork()
 
     def _build_model(
-        self, n_features: int, n_side: int, seed: int, baseline: str = "none"
+        self,
+        n_features: int,
+        n_side: int,
+        seed: int,
+        baseline: str = "none",
+        channel_independent: bool = False,
     ) -> DiffusionModel:
         """A fresh model whose weights depend on ``seed`` only.
 
-        ``baseline`` is :class:`~sktime_diffusion.engine.DiffusionModel`'s.
+        ``baseline`` and ``channel_independent`` are
+        :class:`~sktime_diffusion.engine.DiffusionModel`'s (a channel-independent
+        model's network has one feature, whatever ``n_features`` says).
         """
         schedule_params = (
             {"n_steps": int(self.n_diffusion_steps)}
@@ -409,10 +455,13 @@ class DiffusionEngineMixin:
             else {}
         )
         schedule = make_schedule(self.schedule, **schedule_params)
-        config = self._network_spec().network_config(n_features, n_side)
+        network_features = 1 if channel_independent else n_features
+        config = self._network_spec().network_config(network_features, n_side)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(stream_seed(seed, "network weights"))
-            model = DiffusionModel(config, schedule, self.parameterisation, baseline)
+            model = DiffusionModel(
+                config, schedule, self.parameterisation, baseline, channel_independent
+            )
         return model
 
     # ------------------------------------------------------------------- training
@@ -432,6 +481,7 @@ class DiffusionEngineMixin:
         level_jitter: float = 0.0,
         time_share: float = 1.0,
         fine_tune: bool = False,
+        given_scale_floor: float | None = None,
     ) -> TrainingHistory:
         """Train ``model`` in place for ``steps`` optimiser steps.
 
@@ -444,6 +494,9 @@ class DiffusionEngineMixin:
         trained model without forgetting it: a tenth of the learning rate, and an
         EMA of decay 0.99 without warm-up, so the average starts at the trained
         weights instead of following the first fine-tuning steps.
+        ``given_scale_floor`` is :class:`~sktime_diffusion.engine.TrainingConfig`'s:
+        None trains on the windows as they come, a number standardises each window
+        by its given entries once its mask is drawn (a backbone's scaling).
         """
         steps = training_budget(len(data), self.training_steps) if steps is None else steps
         steps = int(steps)
@@ -461,6 +514,7 @@ class DiffusionEngineMixin:
             ema_warmup=not fine_tune,
             time_power=float(self.training_time_power),
             level_jitter=float(level_jitter),
+            given_scale_floor=given_scale_floor,
             validation_fraction=float(self.validation_fraction) if len(data) > 1 else 0.0,
             patience=self.patience,
             seed=seed,

@@ -32,8 +32,10 @@ from ._windows import (
     sliding_windows,
     window_scaling,
 )
+from .backbone import DiffusionBackbone, backbone_windows
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
 from .engine.checks import check_count
+from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
 from .samples import SamplePaths
 
@@ -89,6 +91,15 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         an average of the weights that starts at the pretrained ones; a series too
         short for one window of ``context_length + horizon`` steps is only
         conditioned on.
+    backbone : DiffusionBackbone or None, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: ``fit`` fine-tunes
+        a copy of its model for ``fine_tune_steps`` (0 only conditions on the data)
+        instead of training a network from nothing, and the backbone never changes.
+        Its network sees one variable at a time, so it serves any number of columns;
+        it takes no exogenous ``X``. A series shorter than ``context_length +
+        horizon`` steps is fine-tuned on and forecast with its context padded as
+        missing. With a backbone, ``network``, ``schedule``, ``n_diffusion_steps``
+        and ``parameterisation`` are the backbone's, and ``training_steps`` is unused.
     {engine_parameters}
 
     Attributes
@@ -161,6 +172,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         point_estimate: str = "median",
         autoregressive: bool = True,
         fine_tune_steps: int = 200,
+        backbone: DiffusionBackbone | None = None,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -184,6 +196,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         self.point_estimate = point_estimate
         self.autoregressive = autoregressive
         self.fine_tune_steps = fine_tune_steps
+        self.backbone = backbone
         self.network = network
         self.schedule = schedule
         self.n_diffusion_steps = n_diffusion_steps
@@ -216,10 +229,16 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
         check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
+        self._check_backbone()
 
     def _pretrain(self, y, X=None, fh=None):
         """Train the global network on a panel; it stays as ``pretrained_model_``."""
         self._check_parameters()
+        if self.backbone is not None:
+            raise ValueError(
+                f"{type(self).__name__}: pretrain trains a network of its own; with a "
+                "backbone, pretrain the DiffusionBackbone on the panel instead"
+            )
         frame, x_frame = self._checked_data(y, X)
         self.pretrained_model_ = self._train_from_scratch(frame, x_frame, fh)
         return self
@@ -241,6 +260,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             self._check_compatible(frame, x_frame, self.pretrained_model_)
             self.model_ = copy.deepcopy(self.pretrained_model_)
             self._fine_tune(frame, x_frame, recent=None)
+        elif self.backbone is not None:
+            self.model_ = self._fit_from_backbone(frame, x_frame, fh)
         else:
             self.model_ = self._train_from_scratch(frame, x_frame, fh)
         self._history_y = frame.copy()
@@ -290,7 +311,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     def _check_compatible(self, y, X, model: DiffusionModel) -> None:
         owner = type(self).__name__
         columns = list(_frame(y).columns)
-        if len(columns) != model.n_features:
+        if model.n_features is not None and len(columns) != model.n_features:
             raise ValueError(
                 f"{owner} was trained on {model.n_features} variable(s), "
                 f"got y with {len(columns)}"
@@ -333,6 +354,27 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         self.training_history_ = self._train(model, data, self._mask_strategy(), self.seed_)
         return model
 
+    def _fit_from_backbone(
+        self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, fh
+    ) -> DiffusionModel:
+        """Choose the window, then fine-tune a copy of the backbone's model.
+
+        Series shorter than the window are padded as missing at their start.
+        """
+        owner = type(self).__name__
+        if x_frame is not None:
+            raise ValueError(
+                f"{owner}: a backbone takes no exogenous X; fit without X, or without "
+                "a backbone"
+            )
+        self.seed_ = seed_from(self.random_state)
+        instances = split_series(frame)
+        self.horizon_ = self._choose_horizon(fh, instances)
+        self.context_length_ = self._choose_context(frame, instances)
+        self.model_ = self.backbone.copy_of_model()
+        self._fine_tune(frame, None, recent=None)
+        return self.model_
+
     def _fine_tune(
         self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, recent: int | None
     ) -> None:
@@ -343,7 +385,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         """
         if self.fine_tune_steps == 0:
             return
-        data = self._windows_of(frame, x_frame, recent=recent)
+        if self.backbone is None:
+            data, floor = self._windows_of(frame, x_frame, recent=recent), None
+        else:
+            data, floor = self._backbone_windows_of(frame, recent), BACKBONE_WINDOW_FLOOR
         if data is None:
             return
         self.training_history_ = self._train(
@@ -353,6 +398,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
             self.seed_,
             steps=int(self.fine_tune_steps),
             fine_tune=True,
+            given_scale_floor=floor,
         )
 
     def _mask_strategy(self) -> MaskStrategy:
@@ -395,6 +441,25 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         if not values:
             return None
         return window_data(np.concatenate(values), np.concatenate(sides) if sides else None)
+
+    def _backbone_windows_of(
+        self, frame: pd.DataFrame, recent: int | None = None
+    ) -> WindowData | None:
+        """Windows of every column of every series, as a backbone is trained on.
+
+        Each column standardised as a whole (:func:`~sktime_diffusion.backbone.
+        backbone_windows`), a series shorter than a window padded as missing; the
+        fine-tune standardises each window by its given entries. ``recent`` as in
+        :meth:`_windows_of`. None when no window has an observed entry.
+        """
+        series = [
+            instance.values[:, column]
+            for instance in split_series(frame)
+            for column in range(frame.shape[1])
+        ]
+        length = self.context_length_ + self.horizon_
+        windows = backbone_windows(series, length, recent=recent)
+        return window_data(windows) if len(windows) else None
 
     def _choose_horizon(self, fh, instances: list[InstanceSeries]) -> int:
         if self.horizon is not None:
@@ -536,7 +601,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         """
         context, horizon = self.context_length_, self.horizon_
         n_ahead = n_blocks * horizon
-        n_features = self.model_.n_features
+        n_features = self._history_y.shape[1]
         future = np.full((n_features, n_ahead), np.nan)
         values = [
             np.concatenate([_last_steps(instance.values, context), future], axis=1)
