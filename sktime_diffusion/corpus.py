@@ -443,7 +443,8 @@ def sample_gaussian_process(
     grows linearly with the length (a ``block_length`` covariance per block), and,
     unlike drawing on a coarser grid and interpolating, short periods and the
     white-noise part survive. What is lost is dependence reaching further back than
-    half a block (periods above 512 steps are continued from less than a cycle).
+    half a block (with the default, periods above 512 steps are continued from less
+    than one cycle).
 
     Parameters
     ----------
