@@ -315,3 +315,10 @@ def test_the_imputers_backbone_samples_in_backbone_units(pretrained):
 def test_an_imputer_refuses_an_unpretrained_backbone_by_name():
     with pytest.raises(ValueError, match="not pretrained"):
         imputer(tiny_backbone()).fit(gappy_airline())
+
+
+def test_set_params_on_a_pretrained_backbone_makes_it_unpretrained(pretrained):
+    # skbase's set_params resets: new parameters describe a backbone not yet trained
+    changed = pretrained.clone().set_params(training_steps=3)
+    assert not hasattr(changed, "model_")
+    assert hasattr(pretrained, "model_")
