@@ -103,13 +103,18 @@ def diffusion_parameters(text: str) -> dict:
 
     ``"network"`` may be a JSON object of
     :class:`~sktime_diffusion.networks.DilatedConvNetwork` parameters, e.g.
-    ``{"network": {"channels": 64}, "learning_rate": 0.003}``.
+    ``{"network": {"channels": 64}, "learning_rate": 0.003}``; ``"backbone"`` the
+    path of a file :meth:`~sktime_diffusion.DiffusionBackbone.save` wrote, e.g.
+    ``{"backbone": "backbone.pt", "fine_tune_steps": 0}``.
     """
     import json
 
+    from sktime_diffusion import DiffusionBackbone
     from sktime_diffusion.networks import DilatedConvNetwork
 
     params = json.loads(text)
     if isinstance(params.get("network"), dict):
         params["network"] = DilatedConvNetwork(**params["network"])
+    if isinstance(params.get("backbone"), str):
+        params["backbone"] = DiffusionBackbone.load(params["backbone"])
     return params

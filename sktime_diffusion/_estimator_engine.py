@@ -31,6 +31,7 @@ from .engine import (
     check_sampler,
     chunk_size,
     generate,
+    given_entry_scaling,
     make_schedule,
     outpaint,
     resolve_device,
@@ -527,9 +528,19 @@ class DiffusionEngineMixin:
 
     # ------------------------------------------------------------------- sampling
     def _draw(
-        self, model: DiffusionModel, condition: Condition, n_samples: int, seed: int
+        self,
+        model: DiffusionModel,
+        condition: Condition,
+        n_samples: int,
+        seed: int,
+        window_scale_floor: float | None = None,
     ) -> np.ndarray:
         """Sample ``n_samples`` per window; float64 array on the CPU.
+
+        ``window_scale_floor`` None samples in the units of ``condition``; a number
+        standardises each window per feature by its given entries, at least this
+        scale, and scales the draws back (a backbone's units, as in
+        :func:`~sktime_diffusion.engine.outpainting.outpaint`).
 
         Returns
         -------
@@ -537,6 +548,17 @@ class DiffusionEngineMixin:
         """
         device = sampling_device(self.device)
         model.to(device)
+        loc = scale = None
+        if window_scale_floor is not None:
+            loc, scale = given_entry_scaling(
+                condition.values, condition.given, window_scale_floor
+            )
+            standardised = torch.where(
+                condition.given,
+                (condition.values - loc) / scale,
+                torch.zeros_like(condition.values),
+            )
+            condition = Condition(standardised, condition.given, condition.side)
         generator = torch.Generator(device).manual_seed(seed)
         n_windows, n_features, length = condition.shape
         n_windows *= n_samples
@@ -552,7 +574,10 @@ class DiffusionEngineMixin:
                 generator=generator,
                 progress=progress,
             )
-        return samples.detach().to("cpu", torch.float64).numpy()
+        samples = samples.detach().to("cpu", torch.float64)
+        if loc is not None:
+            samples = samples * scale[:, None].double() + loc[:, None].double()
+        return samples.numpy()
 
     def _outpaint(
         self,

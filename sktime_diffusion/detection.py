@@ -32,6 +32,7 @@ from ._windows import (
 from .anomaly_scores import point_scores, pool_scores
 from .engine import MaskStrategy
 from .engine.checks import check_count
+from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
 
 __all__ = [
@@ -128,6 +129,18 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         Steps of the two-scale pooling of the point scores (:func:`pool_scores`); 1
         keeps the raw point scores, None means ``window_length_`` (the stretch the model
         judges a point in).
+    fine_tune_steps : int, default=200
+        With a ``backbone``: optimiser steps of fine-tuning a copy of it on the
+        training windows, at a tenth of the learning rate; 0 only conditions on the
+        data. Unused without a backbone.
+    backbone : DiffusionBackbone or None, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: the model is a copy
+        of its model, fine-tuned for ``fine_tune_steps`` in the backbone's units and
+        reconstructing each scoring window in them (standardised by its given slices,
+        at least a tenth of the column's spread); the backbone never changes. In those
+        units a level shift longer than a window is seen only at its edges. With a
+        backbone, ``network``, ``schedule``, ``n_diffusion_steps`` and
+        ``parameterisation`` are the backbone's, and ``training_steps`` is unused.
     {engine_parameters}
 
     Attributes
@@ -153,8 +166,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     n_held_out_ : int
         Time points of the ``fit`` data held out from training (0 with
         ``threshold_fraction=0``).
-    training_history_ : sktime_diffusion.engine.TrainingHistory
-        Losses of training.
+    training_history_ : sktime_diffusion.engine.TrainingHistory or None
+        Losses of training (None for a copy of a backbone that only conditions,
+        ``fine_tune_steps=0``).
 
     See Also
     --------
@@ -198,6 +212,8 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         contamination: float = 0.01,
         threshold_fraction: float = 0.0,
         score_smoothing: int | None = None,
+        fine_tune_steps: int = 200,
+        backbone: Any = None,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -221,6 +237,8 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.contamination = contamination
         self.threshold_fraction = threshold_fraction
         self.score_smoothing = score_smoothing
+        self.fine_tune_steps = fine_tune_steps
+        self.backbone = backbone
         self.network = network
         self.schedule = schedule
         self.n_diffusion_steps = n_diffusion_steps
@@ -250,6 +268,8 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 f"reconstructions), got {self.n_samples!r}"
             )
         self._check_window_length()
+        check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
+        self._check_backbone()
         slices = self.grating_slices
         if not isinstance(slices, Sequence) or isinstance(slices, str) or not slices:
             raise ValueError(
@@ -302,7 +322,6 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             [self.scaling_.apply_to_series(part) for part in parts],
             self.window_length_,
         )
-        self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(
             random=0.2,
             block=0.2,
@@ -310,9 +329,24 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             max_ratio=0.9,
             grating_slices=self._slice_counts(),
         )
-        self.training_history_ = self._train(
-            self.model_, window_data(windows), masks, self.seed_
-        )
+        if self.backbone is None:
+            self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
+            self.training_history_ = self._train(
+                self.model_, window_data(windows), masks, self.seed_
+            )
+        else:
+            self.model_ = self.backbone.copy_of_model()
+            self.training_history_ = None
+            if self.fine_tune_steps > 0:
+                self.training_history_ = self._train(
+                    self.model_,
+                    window_data(windows),
+                    masks,
+                    self.seed_,
+                    steps=int(self.fine_tune_steps),
+                    fine_tune=True,
+                    given_scale_floor=BACKBONE_WINDOW_FLOOR,
+                )
         self._set_threshold(values, held_out)
         return self
 
@@ -422,8 +456,12 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
 
     def _point_scores(self, values: np.ndarray) -> np.ndarray:
         """Unpooled scores (n_timepoints,) of a series (n_timepoints, n_features)."""
+        # a backbone's model reconstructs each window in its own units
+        floor = None if self.backbone is None else BACKBONE_WINDOW_FLOOR
         return point_scores(
-            lambda condition, n, seed: self._draw(self.model_, condition, n, seed),
+            lambda condition, n, seed: self._draw(
+                self.model_, condition, n, seed, window_scale_floor=floor
+            ),
             self.scaling_.apply_to_series(values),
             self.window_length_,
             self._slice_counts(),

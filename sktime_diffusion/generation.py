@@ -30,6 +30,7 @@ from ._windows import (
 )
 from .engine import MaskStrategy, OutpaintRound
 from .engine.checks import check_count
+from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import random_stream, torch_seed
 
 __all__ = ["DiffusionGenerator"]
@@ -77,6 +78,19 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         series (as in TimeGAN's windows), otherwise two seasonal periods within [16, 96]
         (a day is the period of sub-hourly data; 32 when the index says nothing of a
         period), never longer than the shortest series.
+    fine_tune_steps : int, default=200
+        With a ``backbone``: optimiser steps of fine-tuning a copy of it on the
+        windows of ``fit``, at a tenth of the learning rate; 0 only conditions on
+        the data (draws from the backbone's own prior). Unused without a backbone.
+    backbone : DiffusionBackbone or None, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: the model is a copy
+        of its model, fine-tuned for ``fine_tune_steps`` in the backbone's units (a
+        window given nothing stays in the units of its series, one given a part is
+        standardised by that part, at least a tenth of the column's spread) and
+        sampled in them; the backbone never changes. Its network sees one column at
+        a time, so columns are generated without their dependence on each other.
+        With a backbone, ``network``, ``schedule``, ``n_diffusion_steps`` and
+        ``parameterisation`` are the backbone's, and ``training_steps`` is unused.
     {engine_parameters}
 
     Attributes
@@ -89,8 +103,9 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         Columns (features) of the training data.
     scaling_ : WindowScaling
         Mean and standard deviation per column of the training data.
-    training_history_ : sktime_diffusion.engine.TrainingHistory
-        Losses of training.
+    training_history_ : sktime_diffusion.engine.TrainingHistory or None
+        Losses of training (None for a copy of a backbone that only conditions,
+        ``fine_tune_steps=0``).
     n_sample_calls_ : int
         Calls of ``sample`` since ``fit``, which sets it to 0; each call draws from the
         random stream of its number, then adds one. This is the state ``sample`` changes
@@ -133,6 +148,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     def __init__(
         self,
         window_length: int | None = None,
+        fine_tune_steps: int = 200,
+        backbone: Any = None,
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -151,6 +168,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         verbose: bool = False,
     ) -> None:
         self.window_length = window_length
+        self.fine_tune_steps = fine_tune_steps
+        self.backbone = backbone
         self.network = network
         self.schedule = schedule
         self.n_diffusion_steps = n_diffusion_steps
@@ -186,6 +205,8 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self._check_engine_parameters()
         owner = type(self).__name__
         self._check_window_length()
+        check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
+        self._check_backbone()
         frame, self.input_kind_ = _as_panel_frame(X, owner)
         frame = check_frame(frame, owner, "X", require_observed=True)
         instances = split_series(frame)
@@ -201,11 +222,25 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
         self.seed_ = seed_from(self.random_state)
         windows = self._training_windows(instances)
-        self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
         masks = MaskStrategy(random=0.2, suffix=0.2, unconditional=0.6, max_ratio=1.0)
-        self.training_history_ = self._train(
-            self.model_, window_data(windows), masks, self.seed_
-        )
+        if self.backbone is None:
+            self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
+            self.training_history_ = self._train(
+                self.model_, window_data(windows), masks, self.seed_
+            )
+        else:
+            self.model_ = self.backbone.copy_of_model()
+            self.training_history_ = None
+            if self.fine_tune_steps > 0:
+                self.training_history_ = self._train(
+                    self.model_,
+                    window_data(windows),
+                    masks,
+                    self.seed_,
+                    steps=int(self.fine_tune_steps),
+                    fine_tune=True,
+                    given_scale_floor=BACKBONE_WINDOW_FLOOR,
+                )
         self.n_sample_calls_ = 0
         self._is_fitted = True
         return self
@@ -331,7 +366,12 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
             OutpaintRound([(0, int(start))], seed=torch_seed(block_stream))
             for start, block_stream in zip(starts, stream.spawn(len(starts)), strict=True)
         ]
-        (paths,) = self._outpaint(self.model_, [values], rounds, window, n_samples)
+        floor = None  # a backbone's model samples each window in its own units
+        if self.backbone is not None:
+            floor = np.full((1, len(self.columns_)), BACKBONE_WINDOW_FLOOR)
+        (paths,) = self._outpaint(
+            self.model_, [values], rounds, window, n_samples, window_scale_floor=floor
+        )
         paths = self.scaling_.invert(paths[:, None, :, :length])[:, 0]
         kept = ~np.isnan(known)
         paths[:, :, : known.shape[1]][:, kept] = known[kept]

@@ -12,8 +12,10 @@ from sktime.forecasting.model_evaluation import evaluate
 from sktime.split import ExpandingWindowSplitter
 
 from sktime_diffusion import (
+    DiffusionAnomalyDetector,
     DiffusionBackbone,
     DiffusionForecaster,
+    DiffusionGenerator,
     DiffusionImputer,
     DilatedConvNetwork,
 )
@@ -322,3 +324,60 @@ def test_set_params_on_a_pretrained_backbone_makes_it_unpretrained(pretrained):
     changed = pretrained.clone().set_params(training_steps=3)
     assert not hasattr(changed, "model_")
     assert hasattr(pretrained, "model_")
+
+
+def test_one_backbone_serves_all_four_estimators_and_stays_unchanged(pretrained):
+    before = weights(pretrained.model_)
+    y = load_airline()
+    forecast = forecaster(pretrained).fit(y, fh=FH).predict()
+    imputed = imputer(pretrained).fit(gappy_airline()).transform(gappy_airline())
+    detector = DiffusionAnomalyDetector(
+        backbone=pretrained,
+        fine_tune_steps=3,
+        window_length=16,
+        n_samples=4,
+        n_sampling_steps=4,
+        random_state=0,
+    ).fit(y.to_frame())
+    scores = detector.transform_scores(y.to_frame())
+    generator = DiffusionGenerator(
+        backbone=pretrained,
+        fine_tune_steps=3,
+        window_length=16,
+        n_sampling_steps=4,
+        random_state=0,
+    ).fit(y.to_frame())
+    synthetic = generator.sample(3, length=40)
+    assert forecast.notna().all() and imputed.notna().all().all()
+    assert np.isfinite(scores.to_numpy()).all() and synthetic.notna().all().all()
+    models = [detector.model_, generator.model_]
+    assert all(model is not pretrained.model_ for model in models)
+    assert same_weights(weights(pretrained.model_), before)
+
+
+def test_the_detector_and_generator_only_condition_with_zero_fine_tune_steps(pretrained):
+    y = load_airline().to_frame()
+    detector = DiffusionAnomalyDetector(
+        backbone=pretrained, fine_tune_steps=0, window_length=16, n_samples=4
+    ).fit(y)
+    generator = DiffusionGenerator(
+        backbone=pretrained, fine_tune_steps=0, window_length=16
+    ).fit(y)
+    for fitted in (detector, generator):
+        assert fitted.training_history_ is None
+        assert same_weights(weights(fitted.model_), weights(pretrained.model_))
+
+
+def test_backbone_draws_are_in_the_units_of_the_data(pretrained):
+    # scores of the same data in other units are the same: each scoring window is
+    # standardised by its given slices (floor in units of the column's spread)
+    y = load_airline().to_frame()
+    params = {"backbone": pretrained, "fine_tune_steps": 0, "window_length": 16}
+    first = DiffusionAnomalyDetector(n_samples=4, random_state=0, **params).fit(y)
+    moved = 50.0 * y + 3.0
+    second = DiffusionAnomalyDetector(n_samples=4, random_state=0, **params).fit(moved)
+    np.testing.assert_allclose(
+        second.transform_scores(moved).to_numpy(),
+        first.transform_scores(y).to_numpy(),
+        rtol=1e-6,
+    )
