@@ -8,13 +8,22 @@ quantile of the calibration scores, from data the model never trained on; the fl
 share is measured on the normal points (outside NAB's label windows) of the rest. So
 the in-sample optimism of a model is out of the picture and what remains is the drift of
 the later data. "far" counts only the normal points more than a window from every label
-(a pooled score reaches half a window to each side of an anomaly). Three versions of the
+(a pooled score reaches half a window to each side of an anomaly). Four versions of the
 detector's default pooled scores are compared:
 
 - ``pooled``: the scores as the detector returns them (``pool_scores``);
 - ``/ centred median``: divided by their median over a centred span of ``--span``
   windows (``min_periods=1``), so a slow change of the score level cancels;
-- ``/ trailing median``: the same over the trailing span (what a stream would allow).
+- ``/ trailing median``: the same over the trailing span (what a stream would allow);
+- ``/ trailing median of unflagged``: over the median of the last span's scores that
+  were not flagged themselves (``unflagged_median_ratio``), so that an anomaly does not
+  raise its own reference; a point is flagged for the reference when its ratio is above
+  ``--cut``, by default the ``/ trailing median`` threshold (what that version flags is
+  left out).
+
+The stored scores are those of the scored part only (``anomaly.py`` keeps no scores of
+the fit stretch), so the in-sample threshold of the detector as users fit it cannot be
+measured here; ``benchmarks/anomaly_crossfit.py`` measures it end to end.
 
 AUC-PR (scikit-learn's average precision over the whole scored part) says what the
 normalisation costs the ranking of anomalies.
@@ -38,7 +47,12 @@ from sktime_diffusion.anomaly_scores import pool_scores
 from sktime_diffusion.datasets import load_nab, load_nab_labels, nab_point_labels
 from sktime_diffusion.detection import default_score_smoothing
 
-VERSIONS = ("pooled", "/ centred median", "/ trailing median")
+VERSIONS = (
+    "pooled",
+    "/ centred median",
+    "/ trailing median",
+    "/ trailing median of unflagged",
+)
 COLUMNS = [
     "series",
     "version",
@@ -67,13 +81,77 @@ def running_median_ratio(lead: np.ndarray, scores: np.ndarray, span: int) -> np.
     return scores / median
 
 
-def versions(pooled: np.ndarray, span: int) -> dict[str, np.ndarray]:
-    """The three versions of one series' pooled scores (NaN kept where unobserved)."""
+def unflagged_median_ratio(
+    lead: np.ndarray, scores: np.ndarray, span: int, cut: float
+) -> np.ndarray:
+    """``scores`` over the median of the last ``span`` scores before each not flagged.
+
+    Causal, one point after the other over ``lead`` then ``scores``: the reference of
+    point ``t`` is the median of those of the ``span`` points before ``t`` whose own
+    ratio is at or below ``cut`` (not flagged), and the ratio of ``t`` is its score over
+    that reference; then ``t`` is flagged or not for the points after it. An anomaly
+    shorter than ``span`` thus stays out of the reference it is measured against (a plain
+    trailing median, ``running_median_ratio``, takes it in, and so lowers its own ratio
+    and those after it). When none of the last ``span`` points is unflagged, the
+    reference is the median of all of them, so a change of level that lasts is taken in
+    after ``span`` points instead of being flagged for ever (a plain trailing median
+    takes it in after half of them). The first point, with nothing before it, is its own
+    reference; NaN scores (unobserved) have NaN ratios and stay out of every reference.
+
+    The cut is a ratio, not a score: the script's default is the threshold of the plain
+    trailing median's ratios, so the points left out are those that rule would flag.
+
+    Parameters
+    ----------
+    lead, scores : np.ndarray of shape (n_lead,), (n_timepoints,)
+        ``lead`` (may be empty) comes before ``scores`` in time.
+    span : int
+        Number of points before each one that its reference looks at.
+    cut : float
+        A point whose ratio is above ``cut`` is left out of the later references.
+
+    Returns
+    -------
+    np.ndarray of shape (n_timepoints,)
+    """
+    joined = np.concatenate([lead, scores])
+    ratio = np.full(len(joined), np.nan)
+    unflagged = np.zeros(len(joined), dtype=bool)
+    for t, score in enumerate(joined):
+        if not np.isfinite(score):
+            continue
+        past = joined[max(0, t - span) : t]
+        kept = past[unflagged[max(0, t - span) : t]]
+        if len(kept) == 0:
+            kept = past[np.isfinite(past)]
+        ratio[t] = score / (np.median(kept) if len(kept) else score)
+        unflagged[t] = ratio[t] <= cut
+    return ratio[len(lead) :]
+
+
+def calibration_threshold(scores: np.ndarray, n_calibration: int, c: float) -> float:
+    """The ``1 - c`` quantile of the finite scores of the first ``n_calibration``."""
+    head = scores[:n_calibration]
+    return float(np.quantile(head[np.isfinite(head)], 1 - c))
+
+
+def versions(
+    pooled: np.ndarray, span: int, n_calibration: int, c: float, cut: float | None
+) -> dict[str, np.ndarray]:
+    """The versions of one series' pooled scores (NaN kept where unobserved).
+
+    ``cut``: that of ``unflagged_median_ratio``; None takes the calibration threshold
+    of the plain trailing median's ratios.
+    """
     centred = pd.Series(pooled).rolling(span, center=True, min_periods=1).median()
+    trailing = running_median_ratio(pooled[:0], pooled, span)
+    if cut is None:
+        cut = calibration_threshold(trailing, n_calibration, c)
     return {
         VERSIONS[0]: pooled,
         VERSIONS[1]: pooled / centred.to_numpy(),
-        VERSIONS[2]: running_median_ratio(pooled[:0], pooled, span),
+        VERSIONS[2]: trailing,
+        VERSIONS[3]: unflagged_median_ratio(pooled[:0], pooled, span, cut),
     }
 
 
@@ -84,6 +162,7 @@ def measure(
     c: float,
     calibration: float,
     span: float,
+    cut: float | None = None,
 ) -> list[dict]:
     series = load_nab(name, data_dir)
     n_train = int(PROBATION * len(series))
@@ -94,12 +173,10 @@ def measure(
     n_calibration = int(calibration * len(pooled))
     later = np.arange(len(pooled)) >= n_calibration
     rows = []
-    for version, scores in versions(pooled, max(1, int(span * window))).items():
-        finite = np.isfinite(scores)
-        threshold = float(
-            np.quantile(scores[:n_calibration][finite[:n_calibration]], 1 - c)
-        )
-        normal = later & ~labels & finite
+    span_points = max(1, int(span * window))
+    for version, scores in versions(pooled, span_points, n_calibration, c, cut).items():
+        threshold = calibration_threshold(scores, n_calibration, c)
+        normal = later & ~labels & np.isfinite(scores)
         far = normal & far_from_labels(labels, window)
         rows.append(
             {
@@ -185,6 +262,13 @@ def main() -> None:
     parser.add_argument("--contamination", type=float, default=0.01)
     parser.add_argument("--calibration", type=float, default=0.2)
     parser.add_argument("--span", type=float, default=10.0, help="in windows")
+    parser.add_argument(
+        "--cut",
+        type=float,
+        default=None,
+        help="ratio above which a point is left out of the unflagged median (default: "
+        "the calibration threshold of the plain trailing median's ratios)",
+    )
     args = parser.parse_args()
     rows = []
     for name in SERIES:
@@ -197,12 +281,13 @@ def main() -> None:
                     args.contamination,
                     args.calibration,
                     args.span,
+                    args.cut,
                 )
             )
     print(environment_line())
     print(
         f"contamination {args.contamination}, calibration share {args.calibration}, "
-        f"span {args.span} windows"
+        f"span {args.span} windows, cut {args.cut or 'the trailing threshold'}"
     )
     totals = summary(rows, "version", VERSIONS, args.contamination, threshold=float("nan"))
     print(markdown_table(rows + totals, COLUMNS))
