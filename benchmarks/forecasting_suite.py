@@ -369,6 +369,34 @@ def run(names, data_dir, model_names, random_state, diffusion_params, jobs, json
     return rows
 
 
+def merged_rows(files: list[str], series: list[str] | None = None) -> list[dict]:
+    """The rows of earlier runs' JSON files, merged (see ``--from-json``).
+
+    Parameters
+    ----------
+    files : list of str
+        ``path`` or ``path=label``; a label renames the file's ``DiffusionForecaster``
+        rows to ``DiffusionForecaster (label)``. A later file's row replaces an
+        earlier one of the same series and model.
+    series : list of str or None
+        Only these series; None: all.
+
+    Returns
+    -------
+    list of dict
+    """
+    merged = {}
+    for entry in files:
+        path, _, label = entry.partition("=")
+        for row in json.loads(Path(path).read_text()):
+            if series is not None and row["data"] not in series:
+                continue
+            if label and row["model"] == "DiffusionForecaster":
+                row = {**row, "model": f"DiffusionForecaster ({label})"}
+            merged[(row["data"], row["model"])] = row
+    return list(merged.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="shared data folder (or env var)")
@@ -391,7 +419,10 @@ def main() -> None:
         "--from-json",
         default=None,
         help="comma-separated row files of earlier runs: print their tables (a later "
-        "file's rows replace an earlier file's rows of the same series and model)",
+        "file's rows replace an earlier file's rows of the same series and model); "
+        "FILE=LABEL names that file's DiffusionForecaster rows 'DiffusionForecaster "
+        "(LABEL)', so runs of other parameters sit side by side; --series or --quick "
+        "keep only those series",
     )
     parser.add_argument(
         "--catalogue", action="store_true", help="print the series table and stop"
@@ -399,11 +430,9 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.from_json is not None:
-        merged = {}
-        for path in args.from_json.split(","):
-            for row in json.loads(Path(path).read_text()):
-                merged[(row["data"], row["model"])] = row
-        print(report(list(merged.values())))
+        kept = QUICK if args.quick else None
+        kept = args.series.split(",") if args.series is not None else kept
+        print(report(merged_rows(args.from_json.split(","), kept)))
         return
     if args.catalogue:
         print(catalogue_table(args.data_dir))

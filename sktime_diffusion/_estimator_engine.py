@@ -41,6 +41,7 @@ from .engine import (
     training_budget,
 )
 from .engine.checks import check_count
+from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
 from .networks import DilatedConvNetwork, NetworkSpec
 
@@ -55,6 +56,7 @@ __all__ = [
     "member_seeds",
     "seed_from",
     "split_samples",
+    "tiny_backbone_configuration",
     "tiny_test_configurations",
     "window_data",
 ]
@@ -406,18 +408,14 @@ class DiffusionEngineMixin:
         resolve_device(self.device)
 
     def _check_backbone(self) -> None:
-        """``backbone`` must be None or a pretrained ``DiffusionBackbone``."""
-        from .backbone import DiffusionBackbone
+        """``backbone`` must be None, "pretrained" or a pretrained backbone."""
+        self._backbone()
 
-        owner = type(self).__name__
-        if self.backbone is None:
-            return
-        if not isinstance(self.backbone, DiffusionBackbone):
-            raise ValueError(
-                f"{owner}: backbone must be a DiffusionBackbone or None, got "
-                f"{self.backbone!r}"
-            )
-        self.backbone.check_is_pretrained(owner)
+    def _backbone(self):
+        """The pretrained ``DiffusionBackbone`` that ``backbone`` names, or None."""
+        from .backbone import resolve_backbone
+
+        return resolve_backbone(self.backbone, type(self).__name__)
 
     def _check_window_length(self) -> None:
         """``window_length`` must be None or an integer >= 2 (windowed estimators)."""
@@ -466,6 +464,60 @@ class DiffusionEngineMixin:
         return model
 
     # ------------------------------------------------------------------- training
+    def _trained_model(
+        self,
+        n_features: int,
+        data: WindowData,
+        masks: MaskStrategy,
+        seed: int,
+        *,
+        baseline: str = "none",
+        steps: int | None = None,
+        level_jitter: float = 0.0,
+        time_share: float = 1.0,
+    ) -> tuple[DiffusionModel, TrainingHistory | None]:
+        """A model trained from nothing on ``data``, or a fine-tuned copy of the backbone.
+
+        Without a backbone: :meth:`_build_model` trained by :meth:`_train` for
+        ``steps`` (None: the automatic budget). With one: a copy of its model,
+        fine-tuned for ``fine_tune_steps`` in its units, or only conditioning (no
+        training, history None) when that is 0; ``baseline`` and ``steps`` are then
+        the backbone's and unused.
+
+        Returns
+        -------
+        model : DiffusionModel
+        history : TrainingHistory or None
+        """
+        backbone = self._backbone()
+        if backbone is None:
+            model = self._build_model(n_features, 0, seed, baseline)
+            history = self._train(
+                model,
+                data,
+                masks,
+                seed,
+                steps=steps,
+                level_jitter=level_jitter,
+                time_share=time_share,
+            )
+            return model, history
+        model = backbone.copy_of_model()
+        if int(self.fine_tune_steps) == 0:
+            return model, None
+        history = self._train(
+            model,
+            data,
+            masks,
+            seed,
+            steps=int(self.fine_tune_steps),
+            level_jitter=level_jitter,
+            time_share=time_share,
+            fine_tune=True,
+            given_scale_floor=BACKBONE_WINDOW_FLOOR,
+        )
+        return model, history
+
     def _learning_rate(self, n_windows: int) -> float:
         """``learning_rate``, or 1e-6 per training window within [1e-3, 1e-2]."""
         if self.learning_rate is not None:
@@ -671,6 +723,20 @@ def tiny_test_configurations() -> list[dict[str, Any]]:
             "n_sampling_steps": 3,
         },
     ]
+
+
+def tiny_backbone_configuration() -> dict[str, Any]:
+    """The engine part of a ``get_test_params`` configuration on the shipped backbone.
+
+    Two fine-tuning steps and three sampling steps: sktime's conformance suite runs
+    the ``backbone="pretrained"`` path (loading the package's own file) in seconds.
+    """
+    return {
+        "backbone": "pretrained",
+        "fine_tune_steps": 2,
+        "n_sampling_steps": 3,
+        "batch_size": 16,
+    }
 
 
 def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:

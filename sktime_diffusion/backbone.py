@@ -20,6 +20,7 @@ a clone shares the pretrained model, which nothing changes in place.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,7 +45,18 @@ from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
 from .networks import CSDINetwork, DilatedConvNetwork
 
-__all__ = ["BACKBONE_MASKS", "DiffusionBackbone", "backbone_windows"]
+__all__ = [
+    "BACKBONE_MASKS",
+    "SHIPPED_BACKBONE",
+    "DiffusionBackbone",
+    "backbone_windows",
+    "resolve_backbone",
+    "shipped_backbone",
+]
+
+#: the pretrained backbone the package ships (``backbone="pretrained"``), made by
+#: ``pretraining/pretrain_backbone.py`` (see the model card in the docs)
+SHIPPED_BACKBONE = Path(__file__).parent / "weights" / "backbone.pt"
 
 #: the union of the estimators' training masks, so one network serves every task:
 #: random entries and gaps (imputation), another window's missing pattern, forecast
@@ -411,3 +423,53 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
                 "training_steps": 3,
             },
         ]
+
+
+@functools.lru_cache(maxsize=1)
+def _load_shipped() -> DiffusionBackbone:
+    if not SHIPPED_BACKBONE.is_file():
+        raise ValueError(
+            f"the package's pretrained backbone is missing ({SHIPPED_BACKBONE}); "
+            "reinstall sktime-diffusion"
+        )
+    return DiffusionBackbone.load(SHIPPED_BACKBONE)
+
+
+def shipped_backbone() -> DiffusionBackbone:
+    """The pretrained backbone shipped with the package, read from its own file.
+
+    Returns
+    -------
+    DiffusionBackbone
+        A clone of the one read once per process: it shares the read weights, which
+        nothing changes in place, and ``pretrain`` on it leaves the shipped one as it
+        is.
+    """
+    return _load_shipped().clone()
+
+
+def resolve_backbone(backbone: Any, owner: str) -> DiffusionBackbone | None:
+    """An estimator's ``backbone`` parameter as a pretrained backbone, or None.
+
+    Parameters
+    ----------
+    backbone : None, "pretrained" or DiffusionBackbone
+        "pretrained" is :func:`shipped_backbone`; a backbone must be pretrained.
+    owner : str
+        The estimator's name, for messages.
+
+    Returns
+    -------
+    DiffusionBackbone or None
+    """
+    if backbone is None:
+        return None
+    if isinstance(backbone, str) and backbone == "pretrained":
+        return shipped_backbone()
+    if not isinstance(backbone, DiffusionBackbone):
+        raise ValueError(
+            f"{owner}: backbone must be None, 'pretrained' or a DiffusionBackbone, got "
+            f"{backbone!r}"
+        )
+    backbone.check_is_pretrained(owner)
+    return backbone

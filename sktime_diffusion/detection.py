@@ -15,6 +15,7 @@ from ._estimator_engine import (
     check_number,
     documents_engine_parameters,
     seed_from,
+    tiny_backbone_configuration,
     tiny_test_configurations,
     window_data,
 )
@@ -133,8 +134,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         With a ``backbone``: optimiser steps of fine-tuning a copy of it on the
         training windows, at a tenth of the learning rate; 0 only conditions on the
         data. Unused without a backbone.
-    backbone : DiffusionBackbone or None, default=None
-        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: the model is a copy
+    backbone : None, "pretrained" or DiffusionBackbone, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`, or "pretrained"
+        for the one the package ships (its model card is in the docs): the model is a copy
         of its model, fine-tuned for ``fine_tune_steps`` in the backbone's units and
         reconstructing each scoring window in them (standardised by its given slices,
         at least a tenth of the column's spread); the backbone never changes. In those
@@ -329,24 +331,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             max_ratio=0.9,
             grating_slices=self._slice_counts(),
         )
-        if self.backbone is None:
-            self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
-            self.training_history_ = self._train(
-                self.model_, window_data(windows), masks, self.seed_
-            )
-        else:
-            self.model_ = self.backbone.copy_of_model()
-            self.training_history_ = None
-            if self.fine_tune_steps > 0:
-                self.training_history_ = self._train(
-                    self.model_,
-                    window_data(windows),
-                    masks,
-                    self.seed_,
-                    steps=int(self.fine_tune_steps),
-                    fine_tune=True,
-                    given_scale_floor=BACKBONE_WINDOW_FLOOR,
-                )
+        self.model_, self.training_history_ = self._trained_model(
+            frame.shape[1], window_data(windows), masks, self.seed_
+        )
         self._set_threshold(values, held_out)
         return self
 
@@ -488,6 +475,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
                 "n_samples": 3,
                 "contamination": 0.1,
             },
+            {**tiny_backbone_configuration(), "window_length": 8, "n_samples": 3},
         ]
 
 

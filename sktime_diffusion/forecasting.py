@@ -91,8 +91,9 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         an average of the weights that starts at the pretrained ones; a series too
         short for one window of ``context_length + horizon`` steps is only
         conditioned on.
-    backbone : DiffusionBackbone or None, default=None
-        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: ``fit`` fine-tunes
+    backbone : None, "pretrained" or DiffusionBackbone, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`, or "pretrained"
+        for the one the package ships (its model card is in the docs): ``fit`` fine-tunes
         a copy of its model for ``fine_tune_steps`` (0 only conditions on the data)
         instead of training a network from nothing, and the backbone never changes.
         Its network sees one variable at a time, so it serves any number of columns;
@@ -371,7 +372,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         instances = split_series(frame)
         self.horizon_ = self._choose_horizon(fh, instances)
         self.context_length_ = self._choose_context(frame, instances)
-        self.model_ = self.backbone.copy_of_model()
+        self.model_ = self._backbone().copy_of_model()
         self._fine_tune(frame, None, recent=None)
         return self.model_
 

@@ -12,6 +12,7 @@ from ._estimator_engine import (
     DiffusionEngineMixin,
     documents_engine_parameters,
     seed_from,
+    tiny_backbone_configuration,
     tiny_test_configurations,
     window_data,
 )
@@ -82,8 +83,9 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         With a ``backbone``: optimiser steps of fine-tuning a copy of it on the
         windows of ``fit``, at a tenth of the learning rate; 0 only conditions on
         the data (draws from the backbone's own prior). Unused without a backbone.
-    backbone : DiffusionBackbone or None, default=None
-        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: the model is a copy
+    backbone : None, "pretrained" or DiffusionBackbone, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`, or "pretrained"
+        for the one the package ships (its model card is in the docs): the model is a copy
         of its model, fine-tuned for ``fine_tune_steps`` in the backbone's units (a
         window given nothing stays in the units of its series, one given a part is
         standardised by that part, at least a tenth of the column's spread) and
@@ -223,24 +225,9 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.seed_ = seed_from(self.random_state)
         windows = self._training_windows(instances)
         masks = MaskStrategy(random=0.2, suffix=0.2, unconditional=0.6, max_ratio=1.0)
-        if self.backbone is None:
-            self.model_ = self._build_model(frame.shape[1], 0, self.seed_)
-            self.training_history_ = self._train(
-                self.model_, window_data(windows), masks, self.seed_
-            )
-        else:
-            self.model_ = self.backbone.copy_of_model()
-            self.training_history_ = None
-            if self.fine_tune_steps > 0:
-                self.training_history_ = self._train(
-                    self.model_,
-                    window_data(windows),
-                    masks,
-                    self.seed_,
-                    steps=int(self.fine_tune_steps),
-                    fine_tune=True,
-                    given_scale_floor=BACKBONE_WINDOW_FLOOR,
-                )
+        self.model_, self.training_history_ = self._trained_model(
+            frame.shape[1], window_data(windows), masks, self.seed_
+        )
         self.n_sample_calls_ = 0
         self._is_fitted = True
         return self
@@ -396,7 +383,11 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Tiny, fast configurations covering both networks and several samplers."""
         first, second = tiny_test_configurations()
-        return [{**first, "window_length": 8}, {**second, "window_length": 6}]
+        return [
+            {**first, "window_length": 8},
+            {**second, "window_length": 6},
+            {**tiny_backbone_configuration(), "window_length": 8},
+        ]
 
 
 def _as_panel_frame(X: Any, owner: str) -> tuple[pd.DataFrame, str]:

@@ -17,6 +17,7 @@ from ._estimator_engine import (
     member_seeds,
     seed_from,
     split_samples,
+    tiny_backbone_configuration,
     tiny_test_configurations,
     window_data,
 )
@@ -149,8 +150,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         With a ``backbone``: optimiser steps of fine-tuning each model's copy of it
         on the windows of ``fit``, at a tenth of the learning rate; 0 only conditions
         on the data. Unused without a backbone.
-    backbone : DiffusionBackbone or None, default=None
-        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`: each of the
+    backbone : None, "pretrained" or DiffusionBackbone, default=None
+        A pretrained :class:`~sktime_diffusion.DiffusionBackbone`, or "pretrained"
+        for the one the package ships (its model card is in the docs): each of the
         ``n_models`` models is a copy of its model, fine-tuned for
         ``fine_tune_steps`` in the backbone's units (each window standardised by its
         observed entries, at least a tenth of the column's spread), and sampled in
@@ -328,25 +330,16 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         n_models = int(self.n_models)
         self.models_, self.training_histories_ = [], []
         for seed in member_seeds(self.seed_, n_models):
-            if self.backbone is None:
-                model = self._build_model(frame.shape[1], 0, seed, self.baseline)
-                steps, floor = self._training_steps(len(data)), None
-            else:
-                model = self.backbone.copy_of_model()
-                steps, floor = int(self.fine_tune_steps), BACKBONE_WINDOW_FLOOR
-            history = None
-            if steps > 0:
-                history = self._train(
-                    model,
-                    data,
-                    masks,
-                    seed,
-                    steps=steps,
-                    level_jitter=float(self.level_jitter),
-                    time_share=1 / n_models,
-                    fine_tune=self.backbone is not None,
-                    given_scale_floor=floor,
-                )
+            model, history = self._trained_model(
+                frame.shape[1],
+                data,
+                masks,
+                seed,
+                baseline=self.baseline,
+                steps=self._training_steps(len(data)),
+                level_jitter=float(self.level_jitter),
+                time_share=1 / n_models,
+            )
             self.models_.append(model)
             self.training_histories_.append(history)
         self._sampling_state_ = new_sampling_state()
@@ -624,6 +617,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
                 "baseline": "none",
                 "n_models": 1,
             },
+            {**tiny_backbone_configuration(), "window_length": 8, "n_samples": 4},
         ]
 
 

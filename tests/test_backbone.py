@@ -192,7 +192,7 @@ def test_a_fitted_forecaster_with_a_backbone_pickles(pretrained):
 def test_an_unpretrained_backbone_is_refused_by_name():
     with pytest.raises(ValueError, match="not pretrained"):
         forecaster(tiny_backbone()).fit(load_airline(), fh=FH)
-    with pytest.raises(ValueError, match="backbone must be a DiffusionBackbone"):
+    with pytest.raises(ValueError, match="None, .pretrained. or a DiffusionBackbone"):
         forecaster("yes").fit(load_airline(), fh=FH)
     with pytest.raises(ValueError, match="not pretrained"):
         tiny_backbone().save("unused.pt")
@@ -381,3 +381,38 @@ def test_backbone_draws_are_in_the_units_of_the_data(pretrained):
         first.transform_scores(y).to_numpy(),
         rtol=1e-6,
     )
+
+
+def test_the_shipped_backbone_is_read_from_the_package_and_is_small():
+    from sktime_diffusion.backbone import SHIPPED_BACKBONE, shipped_backbone
+
+    assert SHIPPED_BACKBONE.is_file()
+    assert SHIPPED_BACKBONE.stat().st_size < 5e6  # a few MB at most
+    shipped = shipped_backbone()
+    assert shipped.model_.channel_independent and shipped.n_stages_ >= 1
+    again = shipped_backbone()
+    assert again is not shipped and again.model_ is shipped.model_
+
+
+def test_pretrained_is_a_one_word_switch_for_every_estimator():
+    y = load_airline()
+    sampling = {"backbone": "pretrained", "fine_tune_steps": 0, "n_sampling_steps": 4}
+    forecast = DiffusionForecaster(n_samples=8, **sampling).fit(y, fh=FH).predict()
+    imputed = (
+        DiffusionImputer(window_length=16, n_models=1, n_samples=4, **sampling)
+        .fit(gappy_airline())
+        .transform(gappy_airline())
+    )
+    scores = (
+        DiffusionAnomalyDetector(window_length=16, n_samples=4, **sampling)
+        .fit(y.to_frame())
+        .transform_scores(y.to_frame())
+    )
+    synthetic = DiffusionGenerator(window_length=16, **sampling).fit(y.to_frame()).sample(2)
+    assert forecast.notna().all() and imputed.notna().all().all()
+    assert np.isfinite(scores.to_numpy()).all() and synthetic.notna().all().all()
+
+
+def test_a_backbone_word_other_than_pretrained_is_refused_by_name():
+    with pytest.raises(ValueError, match="'pretrained' or a DiffusionBackbone"):
+        DiffusionImputer(backbone="shipped").fit(gappy_airline())
