@@ -31,7 +31,6 @@ from .engine import (
     check_sampler,
     chunk_size,
     generate,
-    given_entry_scaling,
     make_schedule,
     outpaint,
     resolve_device,
@@ -41,7 +40,7 @@ from .engine import (
     training_budget,
 )
 from .engine.checks import check_count
-from .engine.scaling import BACKBONE_WINDOW_FLOOR
+from .engine.scaling import BACKBONE_WINDOW_FLOOR, standardise_by_given
 from .engine.streams import stream_seed
 from .networks import DilatedConvNetwork, NetworkSpec
 
@@ -602,15 +601,11 @@ class DiffusionEngineMixin:
         model.to(device)
         loc = scale = None
         if window_scale_floor is not None:
-            loc, scale = given_entry_scaling(
-                condition.values, condition.given, window_scale_floor
+            given = condition.given
+            standardised, loc, scale = standardise_by_given(
+                condition.values, given, given, window_scale_floor
             )
-            standardised = torch.where(
-                condition.given,
-                (condition.values - loc) / scale,
-                torch.zeros_like(condition.values),
-            )
-            condition = Condition(standardised, condition.given, condition.side)
+            condition = Condition(standardised, given, condition.side)
         generator = torch.Generator(device).manual_seed(seed)
         n_windows, n_features, length = condition.shape
         n_windows *= n_samples

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from skbase.base import BaseObject
 
@@ -47,6 +48,7 @@ from .networks import CSDINetwork, DilatedConvNetwork
 
 __all__ = [
     "BACKBONE_MASKS",
+    "column_series",
     "SHIPPED_BACKBONE",
     "DiffusionBackbone",
     "backbone_windows",
@@ -81,6 +83,26 @@ _NETWORK_SPECS = {spec.__name__: spec for spec in (CSDINetwork, DilatedConvNetwo
 
 #: version of the file :meth:`DiffusionBackbone.save` writes
 _FILE_FORMAT = 1
+
+
+def column_series(frame: pd.DataFrame) -> list[np.ndarray]:
+    """Every column of every series of ``frame`` as a univariate series.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        One series or a panel (row MultiIndex, the last level time).
+
+    Returns
+    -------
+    list of np.ndarray of shape (n_timepoints,)
+        Series by series, column by column; NaN where missing.
+    """
+    return [
+        instance.values[:, column]
+        for instance in split_series(frame)
+        for column in range(frame.shape[1])
+    ]
 
 
 def backbone_windows(
@@ -269,11 +291,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         self._check_training_parameters()
         check_count("window_length", self.window_length, minimum=2, owner=owner)
         frame = check_frame(y, owner, "y")
-        series = [
-            instance.values[:, column]
-            for instance in split_series(frame)
-            for column in range(frame.shape[1])
-        ]
+        series = column_series(frame)
         windows = backbone_windows(series, int(self.window_length))
         if len(windows) == 0:
             raise ValueError(f"{owner}.pretrain got no observed value in y")

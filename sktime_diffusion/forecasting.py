@@ -32,7 +32,7 @@ from ._windows import (
     sliding_windows,
     window_scaling,
 )
-from .backbone import DiffusionBackbone, backbone_windows
+from .backbone import DiffusionBackbone, backbone_windows, column_series
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
@@ -453,11 +453,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         fine-tune standardises each window by its given entries. ``recent`` as in
         :meth:`_windows_of`. None when no window has an observed entry.
         """
-        series = [
-            instance.values[:, column]
-            for instance in split_series(frame)
-            for column in range(frame.shape[1])
-        ]
+        series = column_series(frame)
         length = self.context_length_ + self.horizon_
         windows = backbone_windows(series, length, recent=recent)
         return window_data(windows) if len(windows) else None

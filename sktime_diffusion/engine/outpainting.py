@@ -33,7 +33,7 @@ from torch import Tensor
 
 from .model import Condition, DiffusionModel
 from .sampling import generate
-from .scaling import given_entry_scaling
+from .scaling import standardise_by_given
 
 __all__ = ["OutpaintRound", "outpaint"]
 
@@ -224,11 +224,12 @@ def _draw_windows(
     given = given.repeat_interleave(n_samples, dim=0)
     if side is not None:
         side = side.repeat_interleave(n_samples, dim=0)
-    if floor is not None:
+    if floor is None:
+        flat = torch.where(given, flat, torch.zeros_like(flat))
+    else:
         floor = floor.repeat_interleave(n_samples, dim=0)[:, :, None]
-        loc, scale = given_entry_scaling(flat, given, floor)
-        flat = (flat - loc) / scale
-    condition = Condition(torch.where(given, flat, torch.zeros_like(flat)), given, side)
+        flat, loc, scale = standardise_by_given(flat, given, given, floor)
+    condition = Condition(flat, given, side)
     generator = torch.Generator(model.device).manual_seed(int(seed))
     draws = generate(model, condition, 1, generator=generator, **draw_options)[:, 0]
     draws = draws.to(torch.float64)

@@ -71,8 +71,8 @@ def given_entry_scaling(
 
 
 def standardise_by_given(
-    values: Tensor, observed: Tensor, given: Tensor, floor: float
-) -> Tensor:
+    values: Tensor, observed: Tensor, given: Tensor, floor: Tensor | float
+) -> tuple[Tensor, Tensor, Tensor]:
     """Windows standardised per feature by the observed entries they are given.
 
     Parameters
@@ -80,18 +80,22 @@ def standardise_by_given(
     values : torch.Tensor of shape (n_windows, n_features, length)
         Finite where observed.
     observed, given : torch.Tensor of bool, same shape
-    floor : float
+        For a sampling condition both are its ``given`` mask.
+    floor : torch.Tensor broadcastable to (n_windows, n_features, 1), or float
         Smallest scale, in the units of ``values`` (see :func:`given_entry_scaling`).
 
     Returns
     -------
-    torch.Tensor of shape (n_windows, n_features, length)
+    standardised : torch.Tensor of shape (n_windows, n_features, length)
         ``(values - loc) / scale`` where observed, zero elsewhere; a feature with no
         given entry keeps its values (``loc = 0``, ``scale = 1``), so a window with
         nothing given stays in the units of its series.
+    loc, scale : torch.Tensor of shape (n_windows, n_features, 1)
+        Draws in standardised units go back as ``draws * scale + loc``.
     """
     loc, scale = given_entry_scaling(values, given & observed, floor)
-    return torch.where(observed, (values - loc) / scale, torch.zeros_like(values))
+    standardised = torch.where(observed, (values - loc) / scale, torch.zeros_like(values))
+    return standardised, loc, scale
 
 
 def spread_floor(values: Tensor, given: Tensor, share: float) -> Tensor:

@@ -334,7 +334,7 @@ def _scaled_by_given(
     """The windows standardised by their given entries, or as they are (floor None)."""
     if floor is None:
         return values
-    return standardise_by_given(values, observed, given, floor)
+    return standardise_by_given(values, observed, given, floor)[0]
 
 
 def _generators(

@@ -109,7 +109,7 @@ def test_standardise_by_given_uses_the_given_entries_only_and_zeroes_the_unobser
     values = torch.tensor([[[1.0, 3.0, 100.0, 7.0]]])
     observed = torch.tensor([[[True, True, True, False]]])
     given = torch.tensor([[[True, True, False, True]]])  # the unobserved 7 is not used
-    scaled = standardise_by_given(values, observed, given, floor=0.1)
+    scaled, _, _ = standardise_by_given(values, observed, given, floor=0.1)
     torch.testing.assert_close(scaled, torch.tensor([[[-1.0, 1.0, 98.0, 0.0]]]))
 
 
@@ -119,6 +119,6 @@ def test_standardise_by_given_keeps_windows_with_nothing_given_and_floors_flat_o
     values = torch.tensor([[[2.0, 2.0, 5.0]], [[4.0, 4.0, 4.0]]])
     observed = torch.ones_like(values, dtype=torch.bool)
     given = torch.tensor([[[False, False, False]], [[True, True, False]]])
-    scaled = standardise_by_given(values, observed, given, floor=0.5)
+    scaled, _, _ = standardise_by_given(values, observed, given, floor=0.5)
     torch.testing.assert_close(scaled[0], values[0])  # nothing given: as it was
     torch.testing.assert_close(scaled[1], torch.zeros(1, 3))  # flat: (4 - 4) / 0.5
