@@ -105,7 +105,8 @@ def diffusion_parameters(text: str) -> dict:
     :class:`~sktime_diffusion.networks.DilatedConvNetwork` parameters, e.g.
     ``{"network": {"channels": 64}, "learning_rate": 0.003}``; ``"backbone"`` the
     path of a file :meth:`~sktime_diffusion.DiffusionBackbone.save` wrote, e.g.
-    ``{"backbone": "backbone.pt", "fine_tune_steps": 0}``.
+    ``{"backbone": "backbone.pt", "fine_tune_steps": 0}``, or ``"pretrained"``, the
+    shipped checkpoint (passed on as it is).
     """
     import json
 
@@ -115,6 +116,6 @@ def diffusion_parameters(text: str) -> dict:
     params = json.loads(text)
     if isinstance(params.get("network"), dict):
         params["network"] = DilatedConvNetwork(**params["network"])
-    if isinstance(params.get("backbone"), str):
+    if isinstance(params.get("backbone"), str) and params["backbone"] != "pretrained":
         params["backbone"] = DiffusionBackbone.load(params["backbone"])
     return params
