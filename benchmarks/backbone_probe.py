@@ -10,13 +10,16 @@ Three checks, in seconds, of a checkpoint (the shipped one by default):
   steps, 12 to forecast, standardised by the given ones as the backbone is), the
   network's estimate of the clean forecast ``E[x0 | x_t, given]`` at diffusion times
   0.99, 0.7, 0.4 and 0.1: at 0.99 ``x_t`` is nearly pure noise, so the estimate shows
-  what the network makes of the context alone (zeros: it ignores it).
+  what the network makes of the context alone (zeros: it ignores it). With
+  ``--from-scratch``, the same for the network of ``DiffusionForecaster(random_state=0)``
+  trained from nothing on the series (about a minute), which the backbone should match.
 - **Loss against the zero predictor.** On windows of a fresh synthetic corpus with
   the backbone's masks and scaling, the per-window loss of the network and of a
   network that outputs zeros, at several diffusion times, and how heavy-tailed the
   standardised targets are (per-window mean square of the target entries).
 
-Run ``OMP_NUM_THREADS=1 python benchmarks/backbone_probe.py [--backbone FILE]``.
+Run ``OMP_NUM_THREADS=1 python benchmarks/backbone_probe.py [--backbone FILE]
+[--from-scratch]``.
 """
 
 from __future__ import annotations
@@ -59,9 +62,8 @@ def zero_shot_forecast(backbone, y: pd.Series) -> tuple[float, float]:
     return float(np.abs(median - truth).mean()), float(np.abs(naive - truth).mean())
 
 
-def estimates_at_high_noise(backbone, y: pd.Series) -> dict:
-    """The network's clean-forecast estimate of one sine window at several times."""
-    model = backbone.model_
+def estimates_at_high_noise(model, y: pd.Series) -> dict:
+    """A network's clean-forecast estimate of one sine window at several times."""
     window = torch.tensor(y.to_numpy()[-60:], dtype=torch.float32).reshape(1, 1, 60)
     given = torch.zeros_like(window, dtype=torch.bool)
     given[..., :48] = True
@@ -137,6 +139,9 @@ def loss_against_zero(backbone, n_windows: int = 512, seed: int = 123) -> list[d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default=None, help="a saved DiffusionBackbone")
+    parser.add_argument(
+        "--from-scratch", action="store_true", help="also a network trained on the sine"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.backbone is None:
@@ -149,8 +154,16 @@ def main() -> None:
     mae, naive = zero_shot_forecast(loaded, y)
     print(f"clean sine, zero-shot MAE {mae:.3f} (seasonal naive {naive:.3f})")
     print("estimate of the 12 standardised forecast steps from one window:")
-    for name, values in estimates_at_high_noise(loaded, y).items():
-        print(f"  {name:7s} {np.array2string(values, precision=2, max_line_width=200)}")
+    models = {"backbone": loaded.model_}
+    if args.from_scratch:
+        scratch = DiffusionForecaster(random_state=0)
+        scratch.fit(y[:-HORIZON], fh=list(range(1, HORIZON + 1)))
+        models["from scratch"] = scratch.model_
+    for model_name, model in models.items():
+        print(f"  {model_name}:")
+        for name, values in estimates_at_high_noise(model, y).items():
+            text = np.array2string(values, precision=2, max_line_width=200)
+            print(f"    {name:7s} {text}")
     print("per-window figures on 512 corpus windows (backbone masks and scaling):")
     print(f"  {'':48s} {'median':>8s} {'90%':>8s} {'99%':>8s} {'mean':>8s}")
     for row in loss_against_zero(loaded):
