@@ -113,8 +113,7 @@ def detector_window(series: pd.Series, n_train: int, params: dict | None) -> int
     if (params or {}).get("window_length") is not None:
         return int(params["window_length"])
     train, _ = detector_view(series, n_train)
-    fraction = DiffusionAnomalyDetector(**(params or {})).threshold_fraction
-    return default_detector_window(train.index, len(train), fraction)
+    return default_detector_window(train.index, len(train))
 
 
 def ar_residual_z(values: np.ndarray, n_train: int) -> np.ndarray:

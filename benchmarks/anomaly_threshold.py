@@ -13,9 +13,10 @@ Next to the NAB series, ``synthetic_hourly`` is normal data from one process (ho
 daily and a weekly cycle with random day-to-day amplitude and AR(1) noise, 4,000 points,
 no anomalies): fitted on its first 15%, every point after it counts.
 
-Columns: the window in use, ``threshold_``, ``held_out_ratio_`` (the median pooled
-score of the points held out from training over that of the training points; 1 without
-held-out blocks), the median score over the fit stretch and
+Columns: the window in use, ``threshold_`` and where it came from
+(``threshold_source_``: in-sample by default, out-of-fold with ``threshold_folds``),
+the median score over the fit
+stretch and
 over the held-out normal points (a model reconstructs its own training windows better,
 so the first is lower when it learnt them by heart), the share of held-out normal
 points flagged and that share over ``c``, the flagged share of the normal points more
@@ -56,7 +57,7 @@ COLUMNS = [
     "window",
     "contamination",
     "threshold",
-    "held-out ratio",
+    "threshold from",
     "median score, fit stretch",
     "median score, held-out normal",
     "flagged share, held-out normal",
@@ -126,7 +127,7 @@ def measure(name: str, data_dir: str | None, params: dict) -> dict:
         "window": detector.window_length_,
         "contamination": contamination,
         "threshold": detector.threshold_,
-        "held-out ratio": detector.held_out_ratio_,
+        "threshold from": detector.threshold_source_,
         "median score, fit stretch": float(np.nanmedian(fit_scores)),
         "median score, held-out normal": float(np.median(normal)),
         "flagged share, held-out normal": share,

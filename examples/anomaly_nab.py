@@ -45,9 +45,9 @@ def main(path: Path, output: Path, training_steps: int | None = None) -> None:
     score_seconds = time.perf_counter() - started
 
     source = (
-        f"the last {detector.n_held_out_} fit points (held out from training)"
-        if detector.n_held_out_
-        else "the fit data"
+        "the fit data, scored out of fold"
+        if detector.threshold_source_ == "out-of-fold"
+        else "the fit data the model trained on"
     )
     print(
         f"{name}: fitted on {len(train)} points in {fit_seconds:.1f} s, scored "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,7 +41,7 @@ __all__ = [
     "default_detector_window",
     "default_score_smoothing",
     "flagged_segments",
-    "threshold_blocks",
+    "threshold_folds_of",
     "training_stretches",
 ]
 
@@ -81,20 +81,25 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     spike standing out. ``score_smoothing=1`` gives the raw point scores (the poolings
     compared on NAB: ``docs/decisions.md``, D23).
 
-    **The threshold.** ``contamination`` is the share of normal points to flag. A
-    model reconstructs the windows it trained on better than new ones, so the quantile
-    of its own training scores flags more than ``contamination`` on new data; and the
-    pooled scores of a short held-out stretch hold few independent values, so their
-    own quantile is no better. With ``threshold_fraction > 0``, ``fit`` holds out
-    blocks spread over the ``fit`` data (:func:`threshold_blocks`), trains on the rest,
-    and sets ``threshold_`` to the ``1 - contamination`` quantile of the pooled scores
-    of the points it trained on times ``held_out_ratio_``, the median pooled score of
-    the held-out points over that of the training points: the tail's shape from all
-    the training data, its level from data the model did not train on.
-    ``threshold_fraction=0`` trains on all the data and takes the plain quantile of its
-    own scores (as scikit-learn's ``IsolationForest`` does). On new data that drifts
-    away from the ``fit`` data either flags more than ``contamination``
-    (``docs/decisions.md``, D25).
+    **The threshold.** ``contamination`` is the share of normal points to flag.
+    ``threshold_`` is the ``1 - contamination`` quantile of pooled scores of the ``fit``
+    data. By default (``threshold_folds=0``) these are the scores ``model_`` gives the
+    data it trained on, as scikit-learn's ``IsolationForest`` does; a model
+    reconstructs its training windows better than new ones, so on new normal data this
+    flags more than ``contamination``: two to three times on most NAB series measured,
+    nearly every point on a few at the default budget (``docs/decisions.md``, D25).
+    With ``threshold_folds >= 2`` the threshold comes from out-of-fold scores
+    (cross-fitting, as in ``sklearn.model_selection.cross_val_predict``): the ``fit``
+    data is cut into ``threshold_folds`` consecutive parts, and each part is scored,
+    its scores pooled on their own, by a model trained like ``model_`` on the other
+    parts only (in the units of ``scaling_``). Those models are dropped after ``fit``:
+    ``model_``, trained on all the data, scores new data, so the scores are the same
+    whatever ``threshold_folds``, and ``fit`` trains ``threshold_folds + 1`` models.
+    Measured, this removes the worst over-flagging but flags far less than
+    ``contamination`` on other series (a model of half the data scores the other half
+    higher than the full model scores new data), which is why it is not the default.
+    Fit data shorter than ``threshold_folds`` windows falls back to the in-sample
+    scores with a warning (``threshold_source_`` says which were used).
     ``transform`` and ``predict`` flag the points scoring above ``threshold_``; the
     raw scores are always available from ``transform_scores``, so users can set their
     own threshold.
@@ -105,9 +110,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         Steps per window. None (:func:`default_detector_window`): two seasonal periods
         of the index frequency within [16, 96] (48 for hourly data; a day is the period
         of data taken every few minutes or seconds, so 96 for them), or 32 when the
-        index says nothing of a period, and never longer than the ``fit`` series (half
-        of it with ``threshold_fraction > 0``; a window of the longest cycle was
-        measured and is not the default: ``docs/decisions.md``, D24 and D25).
+        index says nothing of a period, and never longer than the ``fit`` series (a
+        window of the longest cycle was measured and is not the default:
+        ``docs/decisions.md``, D24 and D25).
         Series given to ``predict`` and the other methods need at least this many
         time points.
     grating_slices : tuple of int, default=(2, 8)
@@ -119,13 +124,12 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     contamination : float, default=0.01
         Share of points flagged, in (0, 0.5): ``threshold_`` is the
         ``1 - contamination`` quantile of the scores that set it (see
-        ``threshold_fraction``).
-    threshold_fraction : float, default=0
-        Share of the ``fit`` data's time points held out from training, in blocks
-        spread over it (:func:`threshold_blocks`: at least one window each, the last at
-        its end; the rest must hold a window in a row), to set ``threshold_`` (see
-        above), in [0, 0.5]. 0 trains on all the ``fit`` data and sets ``threshold_``
-        from the scores of that same data.
+        ``threshold_folds``).
+    threshold_folds : int, default=0
+        Consecutive parts of the ``fit`` data scored out of fold to set
+        ``threshold_`` (see above), 0 or >= 2; each costs the training of one more
+        model on the other parts. 0 sets it from the scores of the data ``model_``
+        trained on.
     score_smoothing : int or None, default=None
         Steps of the two-scale pooling of the point scores (:func:`pool_scores`); 1
         keeps the raw point scores, None means ``window_length_`` (the stretch the model
@@ -159,15 +163,11 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     threshold_ : float
         Scores above it are flagged as anomalies.
     threshold_scores_ : np.ndarray
-        Pooled scores of the held-out points of the (last at most 8,192 points of the)
-        ``fit`` data; of the points the model trained on with ``threshold_fraction=0``.
-    held_out_ratio_ : float
-        Median pooled score of the held-out points over that of the training points
-        (above 1 when the model reconstructs its training windows better than new
-        ones); 1 with ``threshold_fraction=0``.
-    n_held_out_ : int
-        Time points of the ``fit`` data held out from training (0 with
-        ``threshold_fraction=0``).
+        The pooled scores ``threshold_`` is the quantile of: out-of-fold scores of the
+        (last at most 8,192 points of the) ``fit`` data, or the scores ``model_`` gives
+        the data it trained on (see ``threshold_source_``).
+    threshold_source_ : str
+        ``"out-of-fold"`` or ``"in-sample"``.
     training_history_ : sktime_diffusion.engine.TrainingHistory or None
         Losses of training (None for a copy of a backbone that only conditions,
         ``fine_tune_steps=0``).
@@ -212,7 +212,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         grating_slices: tuple[int, ...] = (2, 8),
         n_samples: int = 10,
         contamination: float = 0.01,
-        threshold_fraction: float = 0.0,
+        threshold_folds: int = 0,
         score_smoothing: int | None = None,
         fine_tune_steps: int = 200,
         backbone: Any = None,
@@ -237,7 +237,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.grating_slices = grating_slices
         self.n_samples = n_samples
         self.contamination = contamination
-        self.threshold_fraction = threshold_fraction
+        self.threshold_folds = threshold_folds
         self.score_smoothing = score_smoothing
         self.fine_tune_steps = fine_tune_steps
         self.backbone = backbone
@@ -288,38 +288,40 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             lambda share: 0 < share < 0.5,
             "in (0, 0.5)",
         )
-        check_number(
-            owner,
-            "threshold_fraction",
-            self.threshold_fraction,
-            lambda share: 0 <= share <= 0.5,
-            "in [0, 0.5]",
-        )
+        check_count("threshold_folds", self.threshold_folds, minimum=0, owner=owner)
+        if self.threshold_folds == 1:
+            raise ValueError(
+                f"{owner}: threshold_folds must be 0 (in-sample threshold) or >= 2, got 1"
+            )
 
     def _fit(self, X, y=None):
-        """Train on ``X`` but its held-out blocks, then set the threshold from scores."""
+        """Train on ``X``, then set the threshold from scores of the fit data."""
         self._check_parameters()
         owner = type(self).__name__
         frame = check_frame(X, owner, "X", require_observed=True)
-        fraction = float(self.threshold_fraction)
         self.window_length_ = (
             int(self.window_length)
             if self.window_length is not None
-            else default_detector_window(frame.index, len(frame), fraction)
+            else default_detector_window(frame.index, len(frame))
         )
         self._check_long_enough(frame, "fit")
-        held_out = threshold_blocks(len(frame), self.window_length_, fraction)
-        self.n_held_out_ = int(held_out.sum())
+        check_every_column_observed(owner, split_series(frame), frame.columns)
         values = frame.to_numpy(np.float64, na_value=np.nan)
-        stretches = training_stretches(held_out, self.window_length_)
-        self._check_room_to_hold_out(len(frame), stretches)
-        rows = np.concatenate([np.arange(start, end) for start, end in stretches])
-        check_every_column_observed(owner, split_series(frame.iloc[rows]), frame.columns)
-        parts = [values[start:end] for start, end in stretches]
-        training = np.concatenate(parts)
         self.columns_ = frame.columns.copy()
-        self.scaling_ = series_scaling(training)
+        self.scaling_ = series_scaling(values)
         self.seed_ = seed_from(self.random_state)
+        self.model_, self.training_history_ = self._model_trained_on([values], self.seed_)
+        self._set_threshold(values)
+        return self
+
+    def _model_trained_on(self, parts: list[np.ndarray], seed: int):
+        """A model trained (or fine-tuned) on the windows of ``parts`` of the fit data.
+
+        Returns
+        -------
+        model : DiffusionModel
+        history : TrainingHistory or None
+        """
         windows = training_windows(
             [self.scaling_.apply_to_series(part) for part in parts],
             self.window_length_,
@@ -331,58 +333,58 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             max_ratio=0.9,
             grating_slices=self._slice_counts(),
         )
-        self.model_, self.training_history_ = self._trained_model(
-            frame.shape[1], window_data(windows), masks, self.seed_
-        )
-        self._set_threshold(values, held_out)
-        return self
+        return self._trained_model(len(self.columns_), window_data(windows), masks, seed)
 
-    def _check_room_to_hold_out(
-        self, n_timepoints: int, stretches: list[tuple[int, int]]
-    ) -> None:
-        """The fit data must hold a training window besides its held-out blocks."""
-        if not stretches:
-            raise ValueError(
-                f"{type(self).__name__} needs window_length={self.window_length_} time "
-                f"points in a row to train on besides the {self.n_held_out_} held out "
-                f"to set threshold_ (threshold_fraction={self.threshold_fraction}), got "
-                f"{n_timepoints} in all; pass a longer series, a shorter window_length "
-                "or threshold_fraction=0"
-            )
-
-    def _set_threshold(self, values: np.ndarray, held_out: np.ndarray) -> None:
-        """``threshold_`` from the fit data's scores (see the class docstring).
-
-        The (last at most 8,192 points of the) whole fit series is scored once; the
-        point scores of the points the model trained on and of the held-out points are
-        pooled apart, so that neither enters the other's pooled scores.
-        """
+    def _set_threshold(self, values: np.ndarray) -> None:
+        """``threshold_`` from the fit data's scores (see the class docstring)."""
         owner = type(self).__name__
-        points = self._point_scores(values[-_MAX_THRESHOLD_POINTS:])
-        kept = held_out[-_MAX_THRESHOLD_POINTS:]
-        steps = self._smoothing_steps()
-        trained = _finite(pool_scores(np.where(kept, np.nan, points), steps)[~kept])
-        if len(trained) == 0:
-            raise ValueError(
-                f"{owner}: the fit data the model trained on has no observed value "
-                "to set threshold_ from"
+        folds = threshold_folds_of(len(values), self.window_length_, self.threshold_folds)
+        if self.threshold_folds and not folds:
+            warnings.warn(
+                f"{owner}: the fit data ({len(values)} time points) is shorter than "
+                f"threshold_folds={self.threshold_folds} windows of "
+                f"{self.window_length_}, so threshold_ comes from the scores of the "
+                "data the model trained on, and flags more than contamination on new "
+                "data; fit on more data, or pass a shorter window_length",
+                UserWarning,
+                stacklevel=2,
             )
-        self.threshold_scores_ = trained
-        self.held_out_ratio_ = 1.0
-        if kept.any():
-            held = _finite(pool_scores(np.where(kept, points, np.nan), steps)[kept])
-            if len(held) == 0:
-                raise ValueError(
-                    f"{owner}: the fit data held out to set threshold_ "
-                    f"({self.n_held_out_} time points) has no observed value"
-                )
-            self.threshold_scores_ = held
-            if np.median(trained) == 0:  # nothing to rescale: the held-out quantile
-                trained = held
-            else:
-                self.held_out_ratio_ = float(np.median(held) / np.median(trained))
-        quantile = np.quantile(trained, 1 - float(self.contamination))
-        self.threshold_ = float(quantile * self.held_out_ratio_)
+        pooled = (
+            self._out_of_fold_scores(values, folds)
+            if folds
+            else [self._scores(values[-_MAX_THRESHOLD_POINTS:])]
+        )
+        scores = _finite(np.concatenate(pooled))
+        if len(scores) == 0:
+            raise ValueError(f"{owner}: the fit data has no observed value to score")
+        self.threshold_source_ = "out-of-fold" if folds else "in-sample"
+        self.threshold_scores_ = scores
+        self.threshold_ = float(np.quantile(scores, 1 - float(self.contamination)))
+
+    def _out_of_fold_scores(
+        self, values: np.ndarray, folds: list[tuple[int, int]]
+    ) -> list[np.ndarray]:
+        """Pooled scores of each fold by a model trained on the other folds.
+
+        Only the last at most 8,192 points are scored; a fold without a window of them
+        is not scored, and its model not trained.
+        """
+        first_scored = max(0, len(values) - _MAX_THRESHOLD_POINTS)
+        pooled = []
+        for number, (start, end) in enumerate(folds):
+            start = max(start, first_scored)
+            if end - start < self.window_length_:
+                continue
+            held_out = np.zeros(len(values), dtype=bool)
+            held_out[start:end] = True
+            parts = [
+                values[a:b] for a, b in training_stretches(held_out, self.window_length_)
+            ]
+            seed = stream_seed(self.seed_, "threshold fold", number) % (2**31 - 1)
+            model, _ = self._model_trained_on(parts, seed)
+            points = self._point_scores(values[start:end], model)
+            pooled.append(pool_scores(points, self._smoothing_steps()))
+        return pooled
 
     def _slice_counts(self) -> tuple[int, ...]:
         """Distinct slice counts, none above the window length."""
@@ -441,13 +443,17 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         """Scores of one series of shape (n_timepoints, n_features); NaN if unobserved."""
         return pool_scores(self._point_scores(values), self._smoothing_steps())
 
-    def _point_scores(self, values: np.ndarray) -> np.ndarray:
-        """Unpooled scores (n_timepoints,) of a series (n_timepoints, n_features)."""
+    def _point_scores(self, values: np.ndarray, model=None) -> np.ndarray:
+        """Unpooled scores (n_timepoints,) of a series (n_timepoints, n_features).
+
+        ``model`` None is ``model_``; the threshold's fold models score their folds.
+        """
+        model = self.model_ if model is None else model
         # a backbone's model reconstructs each window in its own units
         floor = None if self.backbone is None else BACKBONE_WINDOW_FLOOR
         return point_scores(
             lambda condition, n, seed: self._draw(
-                self.model_, condition, n, seed, window_scale_floor=floor
+                model, condition, n, seed, window_scale_floor=floor
             ),
             self.scaling_.apply_to_series(values),
             self.window_length_,
@@ -518,39 +524,30 @@ def flagged_segments(scores: np.ndarray, threshold: float) -> pd.Series:
     )
 
 
-def threshold_blocks(
-    n_timepoints: int, window_length: int, threshold_fraction: float
-) -> np.ndarray:
-    """Time points of the fit data held out from training to set the threshold.
-
-    The fit data is cut into ``n_blocks = max(1, round(threshold_fraction *
-    n_timepoints / window_length))`` equal segments, and the last
-    ``ceil(threshold_fraction * segment)`` points of each (at least one window) are
-    held out: blocks spread over the whole fit data, the last one at its end, so the
-    threshold sees every part of it and not only its end.
+def threshold_folds_of(
+    n_timepoints: int, window_length: int, n_folds: int
+) -> list[tuple[int, int]]:
+    """The consecutive parts of the fit data scored out of fold to set the threshold.
 
     Parameters
     ----------
     n_timepoints : int
         Length of the fit data.
     window_length : int
-    threshold_fraction : float
-        The detector's parameter, in [0, 0.5].
+    n_folds : int
+        The detector's ``threshold_folds``.
 
     Returns
     -------
-    np.ndarray of bool, shape (n_timepoints,)
-        True where held out; all False when ``threshold_fraction`` is 0.
+    list of (start, end)
+        ``n_folds`` row ranges ``[start, end)`` of equal length (within one point) in
+        time order, covering the fit data; empty when ``n_folds`` is 0 or a part would
+        be shorter than a window.
     """
-    held_out = np.zeros(n_timepoints, dtype=bool)
-    if threshold_fraction == 0:
-        return held_out
-    n_blocks = max(1, round(threshold_fraction * n_timepoints / window_length))
-    bounds = np.linspace(0, n_timepoints, n_blocks + 1).round().astype(int)
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        block = max(math.ceil(threshold_fraction * (end - start)), int(window_length))
-        held_out[max(start, end - block) : end] = True
-    return held_out
+    if n_folds == 0 or n_timepoints < n_folds * window_length:
+        return []
+    bounds = np.linspace(0, n_timepoints, n_folds + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def training_stretches(held_out: np.ndarray, window_length: int) -> list[tuple[int, int]]:
@@ -571,9 +568,7 @@ def training_stretches(held_out: np.ndarray, window_length: int) -> list[tuple[i
     return [(int(a), int(b)) for a, b in runs if b - a >= window_length]
 
 
-def default_detector_window(
-    index: pd.Index, n_timepoints: int, threshold_fraction: float
-) -> int:
+def default_detector_window(index: pd.Index, n_timepoints: int) -> int:
     """The detector's window when ``window_length=None``.
 
     Parameters
@@ -582,18 +577,14 @@ def default_detector_window(
         Time index of the fit data.
     n_timepoints : int
         Length of the fit data.
-    threshold_fraction : float
-        The detector's parameter: the share of the fit data held out from training.
 
     Returns
     -------
     int
-        :func:`~sktime_diffusion._windows.default_window_length`, at most half the fit
-        data when ``threshold_fraction > 0`` (so that training and a held-out block
-        each hold a window), at most all of it otherwise.
+        :func:`~sktime_diffusion._windows.default_window_length`, at most the length
+        of the fit data.
     """
-    longest = n_timepoints if threshold_fraction == 0 else n_timepoints // 2
-    return default_window_length(index, longest)
+    return default_window_length(index, n_timepoints)
 
 
 def default_score_smoothing(window_length: int) -> int:

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.base import clone
 from sktime.base import load
 from sktime.detection.compose import DetectorPipeline
@@ -16,7 +15,7 @@ from sktime_diffusion.anomaly_scores import pool_scores, smooth_scores
 from sktime_diffusion.detection import (
     default_detector_window,
     default_score_smoothing,
-    threshold_blocks,
+    threshold_folds_of,
     training_stretches,
 )
 
@@ -95,69 +94,98 @@ def test_labels_and_points_agree_with_the_threshold(fitted):
     assert np.flatnonzero(labels.to_numpy().ravel()).tolist() == flagged.tolist()
 
 
-def test_threshold_is_the_training_quantile_rescaled_to_the_held_out_level():
-    data = _seasonal().iloc[:200]
-    params = {**TINY, "threshold_fraction": 0.25, "score_smoothing": 1}
-    detector = DiffusionAnomalyDetector(**params).fit(data)
-    held_out = threshold_blocks(200, 12, 0.25)
-    # raw point scores of the fit data, scored as a whole
-    own = detector.transform_scores(data)["scores"].to_numpy()
-    np.testing.assert_array_equal(detector.threshold_scores_, own[held_out])
-    assert detector.n_held_out_ == held_out.sum()
-    ratio = np.median(own[held_out]) / np.median(own[~held_out])
-    assert detector.held_out_ratio_ == pytest.approx(ratio)
-    assert detector.threshold_ == pytest.approx(np.quantile(own[~held_out], 0.99) * ratio)
-
-
-def test_pooled_threshold_scores_pool_only_the_held_out_points():
-    data = _seasonal().iloc[:200]
-    params = {**TINY, "threshold_fraction": 0.25}
-    detector = DiffusionAnomalyDetector(**params).fit(data)
-    raw = DiffusionAnomalyDetector(**{**params, "score_smoothing": 1}).fit(data)
-    held_out = threshold_blocks(200, 12, 0.25)
-    points = raw.transform_scores(data)["scores"].to_numpy()
-    pooled = pool_scores(np.where(held_out, points, np.nan), 12)[held_out]
-    np.testing.assert_allclose(detector.threshold_scores_, pooled)
-
-
-def test_the_model_never_trains_on_the_held_out_blocks():
+def test_threshold_is_the_quantile_of_out_of_fold_scores_with_two_folds():
     data = _seasonal(n=200)
-    held_out = threshold_blocks(200, 12, 0.25)
-    changed = data.copy()
-    changed.iloc[held_out] = changed.iloc[held_out] * 3 + 1  # the held-out points only
-    params = {**TINY, "threshold_fraction": 0.25}
-    first = DiffusionAnomalyDetector(**params).fit(data)
-    second = DiffusionAnomalyDetector(**params).fit(changed)
-    for name, weights in first.model_.state_dict().items():
-        assert torch.equal(weights, second.model_.state_dict()[name]), name
-    np.testing.assert_array_equal(first.scaling_.scale, second.scaling_.scale)
-    assert first.threshold_ != second.threshold_
+    params = {**TINY, "score_smoothing": 1, "threshold_folds": 2}
+    detector = DiffusionAnomalyDetector(**params).fit(data)
+    assert detector.threshold_source_ == "out-of-fold"
+    assert len(detector.threshold_scores_) == 200  # every point, scored out of fold
+    own = detector.transform_scores(data)["scores"].to_numpy()
+    assert not np.allclose(detector.threshold_scores_, own)
+    quantile = np.quantile(detector.threshold_scores_, 0.99)
+    assert detector.threshold_ == pytest.approx(quantile)
 
 
-def test_held_out_blocks_spread_over_the_fit_data_and_end_at_its_end():
-    held_out = threshold_blocks(1000, 40, 0.2)  # 5 segments of 200, the last 40 of each
-    assert held_out.sum() == 200
-    assert held_out[-40:].all() and not held_out[:160].any()
-    for segment in range(5):
-        part = held_out[200 * segment : 200 * (segment + 1)]
-        assert part[-40:].all() and not part[:-40].any()
-    assert training_stretches(held_out, 40) == [
-        (0, 160),
-        (200, 360),
-        (400, 560),
-        (600, 760),
-        (800, 960),
+def test_each_fold_is_scored_by_a_model_trained_on_the_other_folds(monkeypatch):
+    data = _seasonal(n=200)
+    trained_on, scored_by = [], []
+    train = DiffusionAnomalyDetector._model_trained_on
+    score = DiffusionAnomalyDetector._point_scores
+
+    def recording_train(self, parts, seed):
+        model, history = train(self, parts, seed)
+        trained_on.append(([part.copy() for part in parts], model))
+        return model, history
+
+    def recording_score(self, values, model=None):
+        scored_by.append((values.copy(), self.model_ if model is None else model))
+        return score(self, values, model)
+
+    monkeypatch.setattr(DiffusionAnomalyDetector, "_model_trained_on", recording_train)
+    monkeypatch.setattr(DiffusionAnomalyDetector, "_point_scores", recording_score)
+    detector = DiffusionAnomalyDetector(**{**TINY, "threshold_folds": 2}).fit(data)
+    values = data.to_numpy()
+    (full_parts, full_model), *folds = trained_on
+    assert full_model is detector.model_
+    np.testing.assert_array_equal(np.concatenate(full_parts), values)
+    assert len(folds) == 2 and len(scored_by) == 2
+    halves = [values[:100], values[100:]]
+    for number, ((parts, model), (scored, scorer)) in enumerate(
+        zip(folds, scored_by, strict=True)
+    ):
+        np.testing.assert_array_equal(scored, halves[number])
+        assert scorer is model and model is not detector.model_
+        np.testing.assert_array_equal(np.concatenate(parts), halves[1 - number])
+
+
+def test_out_of_fold_scores_are_higher_than_a_models_own_training_scores():
+    # 400 steps on 200 points: the model reconstructs its own windows better
+    params = {**TINY, "training_steps": 400, "score_smoothing": 1}
+    data = _seasonal(n=200)
+    out_of_fold = DiffusionAnomalyDetector(**{**params, "threshold_folds": 2}).fit(data)
+    in_sample = DiffusionAnomalyDetector(**params).fit(data)
+    assert np.median(out_of_fold.threshold_scores_) > np.median(in_sample.threshold_scores_)
+
+
+def test_scores_do_not_depend_on_threshold_folds():
+    data = _seasonal(n=200)
+    scores = [
+        DiffusionAnomalyDetector(**{**TINY, "threshold_folds": folds})
+        .fit(data)
+        .transform_scores(data)
+        for folds in (0, 2, 3)
     ]
-    assert training_stretches(held_out, 161) == []  # none holds a window of 161
-    short = threshold_blocks(100, 40, 0.1)  # one block, at least a window long
-    assert short.sum() == 40 and short[-40:].all()
-    assert not threshold_blocks(100, 40, 0).any()
+    pd.testing.assert_frame_equal(scores[0], scores[1])
+    pd.testing.assert_frame_equal(scores[0], scores[2])
+
+
+def test_folds_are_consecutive_equal_parts_of_at_least_a_window():
+    assert threshold_folds_of(200, 12, 2) == [(0, 100), (100, 200)]
+    assert threshold_folds_of(10, 3, 3) == [(0, 3), (3, 7), (7, 10)]
+    assert threshold_folds_of(23, 12, 2) == []  # a part would be shorter than a window
+    assert threshold_folds_of(200, 12, 0) == []
+    assert training_stretches(np.r_[np.zeros(100, bool), np.ones(100, bool)], 12) == [
+        (0, 100)
+    ]
+    held_out = np.zeros(90, dtype=bool)
+    held_out[30:60] = True
+    assert training_stretches(held_out, 30) == [(0, 30), (60, 90)]
+    assert training_stretches(held_out, 31) == []
+
+
+def test_fit_data_too_short_for_the_folds_warns_and_uses_in_sample_scores():
+    data = _seasonal(n=20)  # two folds of a window of 12 need 24 points
+    with pytest.warns(UserWarning, match="shorter than threshold_folds=2 windows"):
+        detector = DiffusionAnomalyDetector(**{**TINY, "threshold_folds": 2}).fit(data)
+    assert detector.threshold_source_ == "in-sample"
+    own = detector.transform_scores(data)["scores"].to_numpy()
+    np.testing.assert_array_equal(detector.threshold_scores_, own)
 
 
 def test_in_sample_threshold_by_default():
     data = _seasonal(n=200)
     detector = DiffusionAnomalyDetector(**TINY).fit(data)
-    assert detector.n_held_out_ == 0 and detector.held_out_ratio_ == 1
+    assert detector.threshold_source_ == "in-sample"
     own_scores = detector.transform_scores(data)["scores"].to_numpy()
     np.testing.assert_array_equal(detector.threshold_scores_, own_scores)
     assert detector.threshold_ == pytest.approx(np.quantile(own_scores, 0.99))
@@ -280,16 +308,10 @@ def test_spike_level_shift_and_flat_line_score_above_the_normal_part():
 
 
 # ---------------------------------------------------------------------- default window
-def test_default_window_leaves_room_for_training_and_the_held_out_end():
+def test_default_window_is_never_longer_than_the_fit_data():
     index = pd.RangeIndex(40)
-    assert default_detector_window(index, 40, 0.25) == 20  # half the fit data
-    assert default_detector_window(index, 40, 0) == 32  # the usual window
-    assert threshold_blocks(40, 20, 0.25).sum() == 20  # at least one window
-    detector = DiffusionAnomalyDetector(
-        **{**TINY, "window_length": None, "threshold_fraction": 0.25}
-    )
-    detector.fit(_seasonal(n=40))
-    assert detector.window_length_ == 20 and detector.n_held_out_ == 20
+    assert default_detector_window(index, 40) == 32  # the usual window
+    assert default_detector_window(index, 20) == 20
 
 
 # ---------------------------------------------------------------------- bad input
@@ -337,25 +359,17 @@ def test_predict_before_fit_is_refused():
         ("score_smoothing", 0, "score_smoothing"),
         ("score_smoothing", 2.5, "score_smoothing"),
         ("score_smoothing", True, "score_smoothing"),
-        ("threshold_fraction", -0.1, "threshold_fraction"),
-        ("threshold_fraction", 0.6, "threshold_fraction"),
-        ("threshold_fraction", True, "threshold_fraction"),
-        ("threshold_fraction", "0.25", "threshold_fraction"),
+        ("threshold_folds", 1, "threshold_folds"),
+        ("threshold_folds", -1, "threshold_folds"),
+        ("threshold_folds", 2.0, "threshold_folds"),
+        ("threshold_folds", True, "threshold_folds"),
+        ("threshold_folds", "2", "threshold_folds"),
     ],
 )
 def test_bad_parameters_are_refused_at_fit(parameter, value, message):
     detector = DiffusionAnomalyDetector(**{**TINY, parameter: value})
     with pytest.raises(ValueError, match=message):
         detector.fit(_seasonal())
-
-
-def test_fit_data_without_room_for_a_held_out_block_is_refused():
-    data = _seasonal(n=20)  # a window of 12 to train on and 12 held out need 24
-    message = "window_length=12 time points in a row to train on"
-    with pytest.raises(ValueError, match=message):
-        DiffusionAnomalyDetector(**{**TINY, "threshold_fraction": 0.25}).fit(data)
-    detector = DiffusionAnomalyDetector(**TINY).fit(data)
-    assert detector.n_held_out_ == 0
 
 
 def test_column_without_observed_values_is_refused():

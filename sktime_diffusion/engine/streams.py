@@ -33,6 +33,8 @@ purpose                     draws
 ``pretraining stage``       the training seed of a backbone's further ``pretrain``
                             calls (number: the stage, from 1; stage 0 trains with the
                             backbone's seed)
+``threshold fold``          the training seed of the detector's model of one fold of
+                            its out-of-fold threshold (number: the fold)
 ==========================  ==========================================================
 """
 
@@ -57,6 +59,7 @@ PURPOSES = {
     "anomaly scoring batch": 10,
     "training global": 11,
     "pretraining stage": 12,
+    "threshold fold": 13,
 }
 
 
