@@ -339,14 +339,11 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         ``frame`` and ``x_frame`` come from :meth:`_checked_data`.
         """
         owner = type(self).__name__
-        self.seed_ = seed_from(self.random_state)
-        instances = split_series(frame)
+        instances = self._choose_seed_and_window(frame, fh)
         if x_frame is not None:
             # the one scaling rule, each column of X as one window of all its rows
             x_scaling = series_scaling(x_frame.to_numpy(np.float64, na_value=np.nan))
             self.x_loc_, self.x_scale_ = x_scaling.loc[0, :, 0], x_scaling.scale[0, :, 0]
-        self.horizon_ = self._choose_horizon(fh, instances)
-        self.context_length_ = self._choose_context(frame, instances)
         length = self.context_length_ + self.horizon_
         _check_lengths(owner, instances, length, self.context_length is not None)
         data = self._windows_of(frame, x_frame)
@@ -368,13 +365,18 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
                 f"{owner}: a backbone takes no exogenous X; fit without X, or without "
                 "a backbone"
             )
+        self._choose_seed_and_window(frame, fh)
+        self.model_ = self._backbone().copy_of_model()
+        self._fine_tune(frame, None, recent=None)
+        return self.model_
+
+    def _choose_seed_and_window(self, frame: pd.DataFrame, fh) -> list[InstanceSeries]:
+        """Set ``seed_``, ``horizon_`` and ``context_length_``; return the series."""
         self.seed_ = seed_from(self.random_state)
         instances = split_series(frame)
         self.horizon_ = self._choose_horizon(fh, instances)
         self.context_length_ = self._choose_context(frame, instances)
-        self.model_ = self._backbone().copy_of_model()
-        self._fine_tune(frame, None, recent=None)
-        return self.model_
+        return instances
 
     def _fine_tune(
         self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, recent: int | None
