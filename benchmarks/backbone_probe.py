@@ -18,8 +18,12 @@ Three checks, in seconds, of a checkpoint (the shipped one by default):
   network that outputs zeros, at several diffusion times, and how heavy-tailed the
   standardised targets are (per-window mean square of the target entries).
 
+``--train-on-sine STEPS`` probes, instead of a saved checkpoint, a backbone (32
+channels) pretrained for ``STEPS`` steps on the sine's own history alone: whether the
+backbone's masks, scaling and schedule can learn to use a context at all.
+
 Run ``OMP_NUM_THREADS=1 python benchmarks/backbone_probe.py [--backbone FILE]
-[--from-scratch]``.
+[--from-scratch] [--train-on-sine STEPS]``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import pandas as pd
 import torch
 from _report import environment_line
 
-from sktime_diffusion import DiffusionBackbone, DiffusionForecaster
+from sktime_diffusion import DiffusionBackbone, DiffusionForecaster, DilatedConvNetwork
 from sktime_diffusion.backbone import BACKBONE_MASKS, backbone_windows, shipped_backbone
 from sktime_diffusion.corpus import synthetic_corpus
 from sktime_diffusion.engine.masks import draw_given_mask
@@ -142,15 +146,25 @@ def main() -> None:
     parser.add_argument(
         "--from-scratch", action="store_true", help="also a network trained on the sine"
     )
+    parser.add_argument(
+        "--train-on-sine", type=int, default=None, help="pretrain on the sine, STEPS"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    if args.backbone is None:
+    y = seasonal_series()
+    if args.train_on_sine is not None:
+        name = f"pretrained on the sine's history alone, {args.train_on_sine} steps"
+        loaded = DiffusionBackbone(
+            network=DilatedConvNetwork(channels=32),
+            training_steps=args.train_on_sine,
+            random_state=0,
+        ).pretrain(y[:-HORIZON].to_frame())
+    elif args.backbone is None:
         name, loaded = "the shipped checkpoint", shipped_backbone()
     else:
         name, loaded = args.backbone, DiffusionBackbone.load(args.backbone)
     print(environment_line())
     print(f"backbone: {name}, {loaded.n_stages_} stage(s)")
-    y = seasonal_series()
     mae, naive = zero_shot_forecast(loaded, y)
     print(f"clean sine, zero-shot MAE {mae:.3f} (seasonal naive {naive:.3f})")
     print("estimate of the 12 standardised forecast steps from one window:")
