@@ -366,8 +366,9 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
     ) -> list[np.ndarray]:
         """Pooled scores of each fold by a model trained on the other folds.
 
-        Only the last at most 8,192 points are scored; a fold without a window of them
-        is not scored, and its model not trained.
+        Only the last at most 8,192 points are scored: a fold without a window of them
+        is not scored (and its model not trained), and the part of a fold before them
+        is trained on by that fold's model.
         """
         first_scored = max(0, len(values) - _MAX_THRESHOLD_POINTS)
         pooled = []
