@@ -10,11 +10,14 @@ that the raw point scores are kept and pooled here exactly as the detector pools
   of the whole fit stretch, from models that did not train on them (two-fold
   cross-fitting; each half is pooled on its own).
 
-Four thresholds for the new data's pooled scores, each the ``1 - c`` quantile of scores
-of the fit stretch:
+Five thresholds for the new data's pooled scores, all but the midpoint the ``1 - c``
+quantile of scores of the fit stretch:
 
 - ``in-sample``: the full model's scores of its own training data (today's default);
 - ``out-of-fold``: the halves' scores;
+- ``midpoint``: the geometric mean of those two thresholds (the in-sample one errs
+  low, as the model learnt its training windows; the out-of-fold one high, as a model
+  of half the data scores the other half higher than the full model scores new data);
 - ``in-sample / running median`` and ``out-of-fold / running median``: the same, with
   every pooled score divided by the median of the ``--span`` windows of pooled scores
   before it (the fit stretch's pooled scores, in-sample or out-of-fold as the rule's,
@@ -54,10 +57,20 @@ from sktime_diffusion.detection import default_score_smoothing
 RULES = (
     "in-sample",
     "out-of-fold",
+    "midpoint",
     "in-sample / running median",
     "out-of-fold / running median",
 )
-COLUMNS = ["series", "window", "rule", "flagged share", "share / c", "far / c", "AUC-PR"]
+COLUMNS = [
+    "series",
+    "window",
+    "rule",
+    "threshold",
+    "flagged share",
+    "share / c",
+    "far / c",
+    "AUC-PR",
+]
 
 
 def raw_scores(detector: DiffusionAnomalyDetector, data: pd.Series) -> np.ndarray:
@@ -88,11 +101,11 @@ def measure(name: str, data_dir: str | None, params: dict, c: float, span: float
     reference = {
         RULES[0]: (in_sample, new),
         RULES[1]: (out_of_fold, new),
-        RULES[2]: (
+        RULES[3]: (
             running_median_ratio(in_sample[:0], in_sample, span_points),
             running_median_ratio(in_sample, new, span_points),
         ),
-        RULES[3]: (
+        RULES[4]: (
             running_median_ratio(out_of_fold[:0], out_of_fold, span_points),
             running_median_ratio(out_of_fold, new, span_points),
         ),
@@ -100,15 +113,21 @@ def measure(name: str, data_dir: str | None, params: dict, c: float, span: float
     finite_new = np.isfinite(new)
     normal = ~labels & finite_new
     far = normal & far_from_labels(labels, window)
+    thresholds = {
+        rule: float(np.nanquantile(fit_scores, 1 - c))
+        for rule, (fit_scores, _) in reference.items()
+    }
+    thresholds[RULES[2]] = float(np.sqrt(thresholds[RULES[0]] * thresholds[RULES[1]]))
     rows = []
-    for rule, (fit_scores, new_scores) in reference.items():
-        threshold = float(np.nanquantile(fit_scores, 1 - c))
+    for rule in RULES:
+        new_scores = new if rule == RULES[2] else reference[rule][1]
         rows.append(
             {
                 "series": Path(name).stem,
                 "window": window,
                 "rule": rule,
-                **flagged(new_scores, threshold, labels, normal, far, c),
+                "threshold": thresholds[rule],
+                **flagged(new_scores, thresholds[rule], labels, normal, far, c),
                 "seconds": time.perf_counter() - started,
             }
         )
