@@ -49,6 +49,7 @@ __all__ = [
     "ENGINE_PARAMETER_NAMES",
     "SHARED_PARAMETER_PARAGRAPHS",
     "check_number",
+    "derived_seed",
     "documents_engine_parameters",
     "engine_parameters_doc",
     "make_condition",
@@ -234,6 +235,28 @@ def seed_from(random_state: Any) -> int:
     )
 
 
+def derived_seed(seed: int, purpose: str, *numbers: int) -> int:
+    """An estimator seed (as :func:`seed_from` gives) drawn from a named stream of ``seed``.
+
+    For a further model trained from one ``random_state``: an ensemble member, a
+    backbone's pretraining stage, a fold of the detector's threshold.
+
+    Parameters
+    ----------
+    seed : int
+        The estimator's seed.
+    purpose : str
+        A purpose of :data:`~sktime_diffusion.engine.streams.PURPOSES`.
+    *numbers : int
+        Which model of that purpose.
+
+    Returns
+    -------
+    int in ``[0, 2**31 - 1)``
+    """
+    return stream_seed(seed, purpose, *numbers) % (2**31 - 1)
+
+
 def member_seeds(seed: int, n_members: int) -> list[int]:
     """Seeds of the members of an ensemble trained from one ``random_state``.
 
@@ -251,10 +274,7 @@ def member_seeds(seed: int, n_members: int) -> list[int]:
     -------
     list of int, each in ``[0, 2**31 - 1)``
     """
-    further = [
-        stream_seed(seed, "ensemble member", member) % (2**31 - 1)
-        for member in range(1, n_members)
-    ]
+    further = [derived_seed(seed, "ensemble member", k) for k in range(1, n_members)]
     return [int(seed), *further]
 
 

@@ -34,6 +34,7 @@ from skbase.base import BaseObject
 from ._estimator_engine import (
     ENGINE_PARAMETER_NAMES,
     DiffusionEngineMixin,
+    derived_seed,
     documents_engine_parameters,
     seed_from,
     window_data,
@@ -43,7 +44,6 @@ from ._windows import MAX_TRAINING_WINDOWS, series_scaling, sliding_windows
 from .engine import DiffusionModel, MaskStrategy, TrainingHistory
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
-from .engine.streams import stream_seed
 from .networks import CSDINetwork, DilatedConvNetwork
 
 __all__ = [
@@ -301,7 +301,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
             model = self._build_model(1, 0, seed, channel_independent=True)
         else:
             seed = self.seed_
-            stage_seed = stream_seed(seed, "pretraining stage", stage) % (2**31 - 1)
+            stage_seed = derived_seed(seed, "pretraining stage", stage)
             model = copy.deepcopy(self.model_)
         history = self._train(
             model,

@@ -13,6 +13,7 @@ from sktime.detection.base import BaseDetector
 from ._estimator_engine import (
     DiffusionEngineMixin,
     check_number,
+    derived_seed,
     documents_engine_parameters,
     seed_from,
     tiny_backbone_configuration,
@@ -381,7 +382,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             parts = [
                 values[a:b] for a, b in training_stretches(held_out, self.window_length_)
             ]
-            seed = stream_seed(self.seed_, "threshold fold", number) % (2**31 - 1)
+            seed = derived_seed(self.seed_, "threshold fold", number)
             model, _ = self._model_trained_on(parts, seed)
             points = self._point_scores(values[start:end], model)
             pooled.append(pool_scores(points, self._smoothing_steps()))
