@@ -15,13 +15,12 @@ no anomalies): fitted on its first 15%, every point after it counts.
 
 Columns: the window in use, ``threshold_`` and where it came from
 (``threshold_source_``: in-sample by default, out-of-fold with ``threshold_folds``),
-the median score over the fit
-stretch and
-over the held-out normal points (a model reconstructs its own training windows better,
-so the first is lower when it learnt them by heart), the share of held-out normal
-points flagged and that share over ``c``, the flagged share of the normal points more
-than a window from every labelled point (the pooled score of an anomaly reaches half a
-window to each side, and NAB's windows are narrow), and the fit and scoring seconds.
+the median score over the fit stretch and over the held-out normal points (a model
+reconstructs its own training windows better, so the first is lower when it learnt them
+by heart), the share of held-out normal points flagged and that share over ``c``, the
+flagged share of the normal points more than a window from every labelled point (the
+pooled score of an anomaly reaches half a window to each side, and NAB's windows are
+narrow), and the fit and scoring seconds.
 
 Run ``OMP_NUM_THREADS=1 python benchmarks/anomaly_threshold.py --data-dir
 ../shared/data`` (or set ``SKTIME_DIFFUSION_DATA``); ``--diffusion-params`` takes a JSON

@@ -429,19 +429,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    selected = QUICK if args.quick else None
+    selected = args.series.split(",") if args.series is not None else selected
     if args.from_json is not None:
-        kept = QUICK if args.quick else None
-        kept = args.series.split(",") if args.series is not None else kept
-        print(report(merged_rows(args.from_json.split(","), kept)))
+        print(report(merged_rows(args.from_json.split(","), selected)))
         return
     if args.catalogue:
         print(catalogue_table(args.data_dir))
         return
-    names = [entry.name for entry in CATALOGUE]
-    if args.quick:
-        names = QUICK
-    if args.series is not None:
-        names = args.series.split(",")
+    names = [entry.name for entry in CATALOGUE] if selected is None else list(selected)
     unknown = sorted(set(names) - set(ENTRIES))
     models = [m.strip() for m in args.models.split(",")]
     if unknown or set(models) - set(MODELS):
