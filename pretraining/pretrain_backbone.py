@@ -44,6 +44,7 @@ def new_backbone(args: argparse.Namespace) -> DiffusionBackbone:
     )
     return DiffusionBackbone(
         window_length=args.window_length,
+        baseline=args.baseline,
         network=network,
         training_steps=args.steps_per_stage,
         batch_size=args.batch_size,
@@ -127,6 +128,9 @@ def main() -> None:
     parser.add_argument("--min-length", type=int, default=64)
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--window-length", type=int, default=128)
+    parser.add_argument(
+        "--baseline", default="none", choices=("none", "interpolation", "seasonal")
+    )
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--n-layers", type=int, default=8)
     parser.add_argument("--dilation-cycle", type=int, default=4)

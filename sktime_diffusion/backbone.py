@@ -42,6 +42,7 @@ from ._estimator_engine import (
 from ._series import check_frame, split_series
 from ._windows import MAX_TRAINING_WINDOWS, series_scaling, sliding_windows
 from .engine import DiffusionModel, MaskStrategy, TrainingHistory
+from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .networks import CSDINetwork, DilatedConvNetwork
@@ -185,6 +186,13 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         Length of the pretraining windows. The networks are convolutions or attention
         over time, so they serve other window lengths too; shorter series are padded
         with missing values at their start.
+    baseline : {"none", "interpolation", "seasonal"}, default="none"
+        What the network generates: the values themselves, or their difference from
+        a fill of the given entries (:mod:`sktime_diffusion.engine.baselines`):
+        linear interpolation (the last given value beyond the given entries) or
+        interpolation with the last season repeated beyond them (seasonal naive, the
+        season read off the given entries). Every estimator on the backbone inherits
+        it.
     {engine_parameters}
 
     Attributes
@@ -230,6 +238,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
     def __init__(
         self,
         window_length: int = 128,
+        baseline: str = "none",
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -246,6 +255,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         verbose: bool = False,
     ) -> None:
         self.window_length = window_length
+        self.baseline = baseline
         self.network = network
         self.schedule = schedule
         self.n_diffusion_steps = n_diffusion_steps
@@ -290,6 +300,10 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         owner = type(self).__name__
         self._check_training_parameters()
         check_count("window_length", self.window_length, minimum=2, owner=owner)
+        if self.baseline not in BASELINES:
+            raise ValueError(
+                f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
+            )
         frame = check_frame(y, owner, "y")
         series = column_series(frame)
         windows = backbone_windows(series, int(self.window_length))
@@ -298,7 +312,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         stage = int(getattr(self, "n_stages_", 0))
         if stage == 0:
             seed = stage_seed = seed_from(self.random_state)
-            model = self._build_model(1, 0, seed, channel_independent=True)
+            model = self._build_model(1, 0, seed, self.baseline, channel_independent=True)
         else:
             seed = self.seed_
             stage_seed = derived_seed(seed, "pretraining stage", stage)

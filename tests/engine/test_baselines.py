@@ -2,7 +2,12 @@ import pytest
 import torch
 
 from sktime_diffusion.engine import Condition, DiffusionModel, generate, make_schedule
-from sktime_diffusion.engine.baselines import baseline_fill, interpolate_given
+from sktime_diffusion.engine.baselines import (
+    baseline_fill,
+    dominant_period,
+    interpolate_given,
+    seasonal_fill,
+)
 from sktime_diffusion.networks import DilatedConvNetwork
 
 
@@ -80,3 +85,72 @@ def test_the_loss_of_a_baseline_model_is_relative_to_the_interpolation():
             losses[baseline] = float(model.loss(values, observed, given, None, generator))
     assert losses["interpolation"] == pytest.approx(0.0, abs=1e-12)
     assert losses["none"] > 0.01
+
+
+def _seasonal_rows(n_rows=1, length=60, period=12, noise=0.3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    steps = torch.arange(length, dtype=torch.float32)
+    season = 3 * torch.sin(2 * torch.pi * steps / period) + 0.05 * steps
+    return season + noise * torch.randn(n_rows, length, generator=generator)
+
+
+def test_the_dominant_period_is_the_season_not_a_multiple_of_it():
+    values = _seasonal_rows(n_rows=20)
+    given = torch.zeros_like(values, dtype=torch.bool)
+    given[:, :48] = True
+    assert dominant_period(values, given).tolist() == [12] * 20
+
+
+def test_no_period_without_a_season_or_without_two_seasons_given():
+    generator = torch.Generator().manual_seed(1)
+    noise = torch.randn(200, 128, generator=generator)
+    given = torch.zeros_like(noise, dtype=torch.bool)
+    given[:, :116] = True
+    assert (dominant_period(noise, given) == 0).all()
+    line = torch.linspace(0, 5, 60).expand(2, 60)
+    assert (dominant_period(line, given[:2, :60]) == 0).all()
+    sine = _seasonal_rows(period=20, noise=0.0)
+    short = torch.zeros_like(sine, dtype=torch.bool)
+    short[:, :30] = True  # one and a half seasons
+    assert dominant_period(sine, short).item() == 0
+    short[:, :44] = True
+    assert dominant_period(sine, short).item() == 20
+
+
+def test_the_seasonal_fill_repeats_the_last_season_after_the_given_entries():
+    values = _seasonal_rows(noise=0.0)
+    given = torch.zeros_like(values, dtype=torch.bool)
+    given[:, :48] = True
+    filled = seasonal_fill(values, given)
+    assert torch.equal(filled[:, :48], values[:, :48])
+    assert torch.equal(filled[:, 48:], values[:, 36:48])  # the last season once more
+    backwards = torch.flip(given, [-1])  # given at the end: the first season before
+    filled = seasonal_fill(values, backwards)
+    assert torch.equal(filled[:, :12], values[:, 12:24])
+
+
+def test_the_seasonal_fill_interpolates_inside_and_reads_only_the_given_entries():
+    values = _seasonal_rows(n_rows=4, noise=0.1)
+    generator = torch.Generator().manual_seed(2)
+    given = torch.rand(values.shape, generator=generator) > 0.3
+    given[:, 50:] = False
+    other = torch.where(given, values, torch.randn(values.shape, generator=generator))
+    filled = seasonal_fill(values, given)
+    assert torch.equal(filled, seasonal_fill(other, given))
+    assert torch.equal(filled[given], values[given])
+    interpolated = interpolate_given(values, given)
+    for row in range(4):
+        span = given[row].nonzero()
+        inside = slice(int(span.min()), int(span.max()) + 1)
+        assert torch.equal(filled[row, inside], interpolated[row, inside])
+    assert torch.equal(baseline_fill("seasonal", values, given), filled)
+
+
+def test_without_a_season_the_seasonal_fill_is_the_interpolation():
+    generator = torch.Generator().manual_seed(3)
+    values = torch.randn(3, 2, 40, generator=generator)
+    given = torch.zeros_like(values, dtype=torch.bool)
+    given[..., 5:30] = True
+    given[1, 1] = False  # a row with nothing given: zero, as interpolation
+    assert (dominant_period(values, given) == 0).all()
+    assert torch.equal(seasonal_fill(values, given), interpolate_given(values, given))
