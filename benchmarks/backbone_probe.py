@@ -15,8 +15,10 @@ Three checks, in seconds, of a checkpoint (the shipped one by default):
   trained from nothing on the series (about a minute), which the backbone should match.
 - **Loss against the zero predictor.** On windows of a fresh synthetic corpus with
   the backbone's masks and scaling, the per-window loss of the network and of a
-  network that outputs zeros, at several diffusion times, and how heavy-tailed the
-  standardised targets are (per-window mean square of the target entries).
+  network that outputs zeros (for a backbone with a baseline: one that adds nothing
+  to the baseline), at several diffusion times, and how heavy-tailed the
+  standardised targets (differences from the baseline) are (per-window mean square
+  of the target entries).
 
 ``--train-on-sine STEPS`` probes, instead of a saved checkpoint, a backbone (32
 channels) pretrained for ``STEPS`` steps on the sine's own history alone: whether the
@@ -75,7 +77,11 @@ def estimates_at_high_noise(model, y: pd.Series) -> dict:
     scaled = standardise_by_given(window, observed, given, BACKBONE_WINDOW_FLOOR)[0]
     condition = Condition(values=scaled, given=given)
     generator = torch.Generator().manual_seed(0)
+    # a model with a baseline diffuses (and estimates) differences from it
+    baseline = model.baseline_of(scaled, given)
     estimates = {"truth": scaled[0, 0, 48:].numpy()}
+    if model.baseline != "none":
+        estimates["baseline"] = baseline[0, 0, 48:].numpy()
     model.eval()
     with torch.no_grad():
         for time in TIMES:
@@ -84,8 +90,9 @@ def estimates_at_high_noise(model, y: pd.Series) -> dict:
                 level.float() for level in model.schedule.alpha_sigma(t.double())
             )
             noise = torch.randn(scaled.shape, generator=generator)
-            x_t = alpha * scaled + sigma * noise
-            estimates[f"t={time}"] = model.predict_x0(x_t, t, condition)[0, 0, 48:].numpy()
+            x_t = alpha * torch.where(given, 0.0, scaled - baseline) + sigma * noise
+            estimate = model.predict_x0(x_t, t, condition, baseline) + baseline
+            estimates[f"t={time}"] = estimate[0, 0, 48:].numpy()
     return estimates
 
 
@@ -102,6 +109,9 @@ def loss_against_zero(backbone, n_windows: int = 512, seed: int = 123) -> list[d
     given = draw_given_mask(observed, BACKBONE_MASKS, generator)
     scaled = standardise_by_given(values, observed, given, BACKBONE_WINDOW_FLOOR)[0]
     scaled = torch.where(observed, scaled, torch.zeros_like(scaled))
+    shown = model._shown_values(scaled, given)
+    if model.baseline != "none":  # the targets are differences from the baseline
+        scaled = torch.where(observed, scaled - shown, torch.zeros_like(scaled))
     target_entries = (observed & ~given).float()
     counts = target_entries.sum((1, 2)).clamp_min(1.0)
     square = (scaled.square() * target_entries).sum((1, 2)) / counts
@@ -114,7 +124,6 @@ def loss_against_zero(backbone, n_windows: int = 512, seed: int = 123) -> list[d
             "mean": float(square.mean()),
         }
     ]
-    shown = model._shown_values(scaled, given)
     model.eval()
     with torch.no_grad():
         for time in TIMES:

@@ -34,6 +34,7 @@ from ._windows import (
 )
 from .backbone import DiffusionBackbone, backbone_windows, column_series
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
+from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
@@ -83,6 +84,12 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         What ``predict`` returns.
     autoregressive : bool, default=True
         Whether horizons beyond ``horizon`` continue block by block.
+    baseline : {"none", "interpolation", "seasonal"}, default="none"
+        What the network generates: the values themselves, or their difference from
+        a fill of the context (:mod:`sktime_diffusion.engine.baselines`): its last
+        value (``"interpolation"``: naive), or its last season repeated
+        (``"seasonal"``: seasonal naive, the season read off the context, naive when
+        it has none). With a backbone, the backbone's.
     fine_tune_steps : int, default=200
         Optimiser steps on the series of ``fit`` after ``pretrain``, and on the
         windows that end in the new data (at least 32) in
@@ -172,6 +179,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         n_samples: int = 100,
         point_estimate: str = "median",
         autoregressive: bool = True,
+        baseline: str = "none",
         fine_tune_steps: int = 200,
         backbone: DiffusionBackbone | None = None,
         network: Any = None,
@@ -196,6 +204,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         self.n_samples = n_samples
         self.point_estimate = point_estimate
         self.autoregressive = autoregressive
+        self.baseline = baseline
         self.fine_tune_steps = fine_tune_steps
         self.backbone = backbone
         self.network = network
@@ -230,6 +239,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
         check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
+        if self.baseline not in BASELINES:
+            raise ValueError(
+                f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
+            )
         self._check_backbone()
 
     def _pretrain(self, y, X=None, fh=None):
@@ -348,7 +361,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         _check_lengths(owner, instances, length, self.context_length is not None)
         data = self._windows_of(frame, x_frame)
         n_side = 0 if x_frame is None else x_frame.shape[1]
-        model = self._build_model(frame.shape[1], n_side, self.seed_)
+        model = self._build_model(frame.shape[1], n_side, self.seed_, self.baseline)
         self.training_history_ = self._train(model, data, self._mask_strategy(), self.seed_)
         return model
 
