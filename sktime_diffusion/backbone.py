@@ -186,13 +186,15 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         Length of the pretraining windows. The networks are convolutions or attention
         over time, so they serve other window lengths too; shorter series are padded
         with missing values at their start.
-    baseline : {"none", "interpolation", "seasonal"}, default="none"
-        What the network generates: the values themselves, or their difference from
-        a fill of the given entries (:mod:`sktime_diffusion.engine.baselines`):
-        linear interpolation (the last given value beyond the given entries) or
-        interpolation with the last season repeated beyond them (seasonal naive, the
-        season read off the given entries). Every estimator on the backbone inherits
-        it.
+    baseline : {"seasonal", "interpolation", "none"}, default="seasonal"
+        What the network generates: its difference from a fill of the given entries
+        (:mod:`sktime_diffusion.engine.baselines`), linear interpolation between them
+        with the last season repeated after them (seasonal naive, the season read off
+        the given entries; the last value where they show none), or linear
+        interpolation alone (the last given value after them), or ``"none"``, the
+        values themselves. Every estimator on the backbone inherits it. With the
+        seasonal fill the shipped backbone forecasts from its context, which without
+        a baseline it did not learn to (``docs/decisions.md``, D29 and D30).
     {engine_parameters}
 
     Attributes
@@ -238,7 +240,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
     def __init__(
         self,
         window_length: int = 128,
-        baseline: str = "none",
+        baseline: str = "seasonal",
         network: Any = None,
         schedule: str = "cosine",
         n_diffusion_steps: int = 50,
@@ -450,6 +452,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
                 "network": CSDINetwork(
                     channels=8, n_layers=1, n_heads=2, time_embedding_dim=16
                 ),
+                "baseline": "none",
                 "schedule": "quadratic",
                 "parameterisation": "epsilon",
                 "training_steps": 3,

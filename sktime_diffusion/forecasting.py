@@ -106,8 +106,9 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         Its network sees one variable at a time, so it serves any number of columns;
         it takes no exogenous ``X``. A series shorter than ``context_length +
         horizon`` steps is fine-tuned on and forecast with its context padded as
-        missing. With a backbone, ``network``, ``schedule``, ``n_diffusion_steps``
-        and ``parameterisation`` are the backbone's, and ``training_steps`` is unused.
+        missing. With a backbone, ``baseline``, ``network``, ``schedule``,
+        ``n_diffusion_steps`` and ``parameterisation`` are the backbone's, and
+        ``training_steps`` is unused.
     {engine_parameters}
 
     Attributes
