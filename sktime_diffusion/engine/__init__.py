@@ -2,7 +2,8 @@
 
 - :mod:`.schedules`: noise schedules (discrete linear / quadratic / cosine, VP and VE SDEs);
 - :mod:`.model`: masked conditional model, forward process, loss, save and load;
-- :mod:`.baselines`: the interpolation a model may generate differences from;
+- :mod:`.baselines`: the fills (interpolation, seasonal naive) a model may generate
+  differences from;
 - :mod:`.samplers`: DDPM, DDIM, Euler-Maruyama, predictor-corrector, Heun, DPM-Solver++;
 - :mod:`.sampling`: the batched sampling entry point, ``generate``;
 - :mod:`.outpainting`: long series filled window by window, in rounds of batched windows;

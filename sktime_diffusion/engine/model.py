@@ -232,13 +232,15 @@ class DiffusionModel(nn.Module):
         ``n_features`` and ``n_side``.
     schedule : NoiseSchedule
     parameterisation : {"epsilon", "x0", "v"}
-    baseline : {"none", "interpolation"}
+    baseline : {"none", "interpolation", "seasonal"}
         What the diffusion generates: the values themselves (``"none"``), or their
-        difference from the linear interpolation of the given entries of each feature
-        (:func:`~sktime_diffusion.engine.baselines.interpolate_given`), added back to
-        the samples. With the interpolation the network is shown the interpolated
-        window (equal to the given values where they are given) instead of the given
-        values with zeros between them.
+        difference from a fill of the given entries of each feature, added back to
+        the samples: their linear interpolation
+        (:func:`~sktime_diffusion.engine.baselines.interpolate_given`), or that with
+        the last season repeated after them
+        (:func:`~sktime_diffusion.engine.baselines.seasonal_fill`). With a fill the
+        network is shown the filled window (equal to the given values where they are
+        given) instead of the given values with zeros between them.
     channel_independent : bool
         Whether the network sees each feature of a window on its own: a network of
         one feature (``network_config["n_features"] == 1``) then serves windows of any
