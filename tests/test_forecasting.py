@@ -481,17 +481,14 @@ def test_too_few_sampling_steps_warn_once_at_fit_not_at_every_predict(airline):
         forecaster.predict(fh=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
 
 
-def test_a_seasonal_baseline_forecasts_from_the_last_season_and_pretrains_with_it():
+def test_a_seasonal_baseline_forecasts_from_the_last_season_and_pretrains_with_it(
+    clean_season,
+):
     # one training step: the network adds noise but no shift to the fill, so the
     # median forecast of a clean season is about the season repeated (MAE 1.0-1.2
     # for seeds 0-2); without a baseline the barely trained network misses it
     # (6.4-6.5)
-    steps = np.arange(96)
-    y = pd.Series(
-        50 + 10 * np.sin(2 * np.pi * steps / 12),
-        index=pd.period_range("2000-01", periods=96, freq="M"),
-    )
-    fh = list(range(1, 13))
+    y, fh = clean_season, list(range(1, 13))
     errors = {}
     for baseline in ("seasonal", "none"):
         forecaster = tiny(baseline=baseline, training_steps=1, context_length=48)
