@@ -89,7 +89,10 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         a fill of the context (:mod:`sktime_diffusion.engine.baselines`): its last
         value (``"interpolation"``: naive), or its last season repeated
         (``"seasonal"``: seasonal naive, the season read off the context, naive when
-        it has none). With a backbone, the backbone's.
+        it has none). On the 24 short series of the forecasting suite the seasonal
+        fill lowered the geometric-mean relative CRPS by 11%, better on 14 of them;
+        not yet measured on long series (``docs/decisions.md``, D30). With a
+        backbone, the backbone's.
     fine_tune_steps : int, default=200
         Optimiser steps on the series of ``fit`` after ``pretrain``, and on the
         windows that end in the new data (at least 32) in
