@@ -39,6 +39,7 @@ from .engine import (
     train_model,
     training_budget,
 )
+from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR, standardise_by_given
 from .engine.streams import stream_seed
@@ -389,6 +390,10 @@ class DiffusionEngineMixin:
         if self.n_sampling_steps is not None:
             check_count("n_sampling_steps", self.n_sampling_steps, owner=owner)
         resolve_sampling_steps(self.sampler, self.n_sampling_steps)  # warns if too few
+
+    def _check_baseline(self) -> None:
+        """Raise ``ValueError`` unless ``baseline`` names one of the engine's fills."""
+        _check_choice(type(self).__name__, "baseline", self.baseline, BASELINES)
 
     def _check_training_parameters(self) -> None:
         """Raise ``ValueError`` naming the first bad parameter of the model or training."""

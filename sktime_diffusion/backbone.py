@@ -42,7 +42,6 @@ from ._estimator_engine import (
 from ._series import check_frame, split_series
 from ._windows import MAX_TRAINING_WINDOWS, series_scaling, sliding_windows
 from .engine import DiffusionModel, MaskStrategy, TrainingHistory
-from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .networks import CSDINetwork, DilatedConvNetwork
@@ -302,10 +301,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         owner = type(self).__name__
         self._check_training_parameters()
         check_count("window_length", self.window_length, minimum=2, owner=owner)
-        if self.baseline not in BASELINES:
-            raise ValueError(
-                f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
-            )
+        self._check_baseline()
         frame = check_frame(y, owner, "y")
         series = column_series(frame)
         windows = backbone_windows(series, int(self.window_length))

@@ -34,7 +34,6 @@ from ._windows import (
 )
 from .backbone import DiffusionBackbone, backbone_windows, column_series
 from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
-from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
@@ -243,10 +242,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
         check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
-        if self.baseline not in BASELINES:
-            raise ValueError(
-                f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
-            )
+        self._check_baseline()
         self._check_backbone()
 
     def _pretrain(self, y, X=None, fh=None):

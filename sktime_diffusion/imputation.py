@@ -41,7 +41,6 @@ from .engine import (
     WindowData,
     training_budget,
 )
-from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import stream_seed
@@ -292,10 +291,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         self._check_backbone()
         if self.point_estimate not in ("median", "mean"):
             raise ValueError(f"{owner}: point_estimate must be 'median' or 'mean'")
-        if self.baseline not in BASELINES:
-            raise ValueError(
-                f"{owner}: baseline must be one of {BASELINES}, got {self.baseline!r}"
-            )
+        self._check_baseline()
         check_number(
             owner,
             "max_mask_ratio",

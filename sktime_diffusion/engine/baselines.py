@@ -24,7 +24,7 @@ __all__ = [
 #: names of the baselines; "none" generates the values themselves
 BASELINES = ("none", "interpolation", "seasonal")
 
-#: the autocorrelation of first differences a period needs to count as a season
+#: the autocorrelation of the detrended given values a lag needs to count as a season
 MIN_SEASONAL_CORRELATION = 0.5
 
 
@@ -142,7 +142,9 @@ def dominant_period(
     size = torch.where(flat_given, flat_values, torch.zeros_like(flat_values))
     size = size.abs().amax(-1, keepdim=True)
     # a straight line leaves rounding errors, which must not read as a season
-    residual = torch.where(residual.abs() > 1e-5 * size, residual, torch.zeros_like(size))
+    residual = torch.where(
+        residual.abs() > 1e-5 * size, residual, torch.zeros_like(residual)
+    )
     correlations = _autocorrelations(residual, flat_given, max_lag + 1)
     centre, left, right = correlations[:, 1:-1], correlations[:, :-2], correlations[:, 2:]
     peak = (centre >= left) & (centre >= right) & (centre >= min_correlation)
