@@ -83,14 +83,14 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         What ``predict`` returns.
     autoregressive : bool, default=True
         Whether horizons beyond ``horizon`` continue block by block.
-    baseline : {"none", "interpolation", "seasonal"}, default="none"
-        What the network generates: the values themselves, or their difference from
-        a fill of the context (:mod:`sktime_diffusion.engine.baselines`): its last
-        value (``"interpolation"``: naive), or its last season repeated
+    baseline : {"seasonal", "interpolation", "none"}, default="seasonal"
+        What the network generates: the difference of the values from a fill of the
+        context (:mod:`sktime_diffusion.engine.baselines`), its last season repeated
         (``"seasonal"``: seasonal naive, the season read off the context, naive when
-        it has none). On the 24 short series of the forecasting suite the seasonal
-        fill lowered the geometric-mean relative CRPS by 11%, better on 14 of them;
-        not yet measured on long series (``docs/decisions.md``, D30). With a
+        it has none) or its last value (``"interpolation"``: naive), or the values
+        themselves (``"none"``). Against ``"none"`` the seasonal fill lowered the
+        geometric-mean relative CRPS of the forecasting suite by 11% on 24 short
+        series and by 8% on 6 long ones (``docs/decisions.md``, D30 and D31). With a
         backbone, the backbone's.
     fine_tune_steps : int, default=200
         Optimiser steps on the series of ``fit`` after ``pretrain``, and on the
@@ -182,7 +182,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         n_samples: int = 100,
         point_estimate: str = "median",
         autoregressive: bool = True,
-        baseline: str = "none",
+        baseline: str = "seasonal",
         fine_tune_steps: int = 200,
         backbone: DiffusionBackbone | None = None,
         network: Any = None,

@@ -481,6 +481,16 @@ def test_too_few_sampling_steps_warn_once_at_fit_not_at_every_predict(airline):
         forecaster.predict(fh=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
 
 
+def test_by_default_the_forecaster_forecasts_from_the_seasonal_fill(clean_season):
+    # the default since D31: one training step forecasts a clean season about as
+    # its last season repeated, as baseline="seasonal" does (see the test below)
+    y, fh = clean_season, list(range(1, 13))
+    forecaster = tiny(training_steps=1, context_length=48)
+    forecast = forecaster.fit(y, fh=fh).predict()
+    assert forecaster.model_.baseline == "seasonal"
+    assert np.abs(forecast.to_numpy() - y.to_numpy()[-12:]).mean() < 2.5
+
+
 def test_a_seasonal_baseline_forecasts_from_the_last_season_and_pretrains_with_it(
     clean_season,
 ):
