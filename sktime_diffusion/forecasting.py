@@ -90,7 +90,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         it has none) or its last value (``"interpolation"``: naive), or the values
         themselves (``"none"``). Against ``"none"`` the seasonal fill lowered the
         geometric-mean relative CRPS of the forecasting suite by 11% on 24 short
-        series and by 8% on 6 long ones (``docs/decisions.md``, D30 and D31). With a
+        series and by 4% on 8 long ones (``docs/decisions.md``, D30 and D31). With a
         backbone, the backbone's.
     fine_tune_steps : int, default=200
         Optimiser steps on the series of ``fit`` after ``pretrain``, and on the
