@@ -132,13 +132,17 @@ def generate(
     start_noise = float(sigma_max[0]) * torch.randn(
         repeated.shape, generator=generator, device=device, dtype=dtype
     )
+    # the baseline depends on a window's condition only: one per window, not per sample
+    window_baselines = model.baseline_of(condition.values, condition.given)
     was_training = model.training
     model.eval()
     try:
         pieces = []
         for start in range(0, total, chunk):
-            part = repeated.slice(start, min(start + chunk, total))
-            baseline = model.baseline_of(part.values, part.given)
+            stop = min(start + chunk, total)
+            part = repeated.slice(start, stop)
+            rows = torch.arange(start, stop, device=device) // n_samples
+            baseline = window_baselines[rows]
             sample = run(
                 model.denoiser(part, baseline),
                 start_noise[start : start + chunk],
