@@ -481,14 +481,20 @@ def test_too_few_sampling_steps_warn_once_at_fit_not_at_every_predict(airline):
         forecaster.predict(fh=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
 
 
+def _fitted_on_a_clean_season(clean_season, **params):
+    """A tiny forecaster trained one step on the clean season, and its 12-month MAE."""
+    y, fh = clean_season, list(range(1, 13))
+    forecaster = tiny(training_steps=1, context_length=48, **params)
+    forecast = forecaster.fit(y, fh=fh).predict()
+    return forecaster, np.abs(forecast.to_numpy() - y.to_numpy()[-12:]).mean()
+
+
 def test_by_default_the_forecaster_forecasts_from_the_seasonal_fill(clean_season):
     # the default since D31: one training step forecasts a clean season about as
     # its last season repeated, as baseline="seasonal" does (see the test below)
-    y, fh = clean_season, list(range(1, 13))
-    forecaster = tiny(training_steps=1, context_length=48)
-    forecast = forecaster.fit(y, fh=fh).predict()
+    forecaster, error = _fitted_on_a_clean_season(clean_season)
     assert forecaster.model_.baseline == "seasonal"
-    assert np.abs(forecast.to_numpy() - y.to_numpy()[-12:]).mean() < 2.5
+    assert error < 2.5
 
 
 def test_a_seasonal_baseline_forecasts_from_the_last_season_and_pretrains_with_it(
@@ -498,15 +504,14 @@ def test_a_seasonal_baseline_forecasts_from_the_last_season_and_pretrains_with_i
     # median forecast of a clean season is about the season repeated (MAE 1.0-1.2
     # for seeds 0-2); without a baseline the barely trained network misses it
     # (6.4-6.5)
-    y, fh = clean_season, list(range(1, 13))
     errors = {}
     for baseline in ("seasonal", "none"):
-        forecaster = tiny(baseline=baseline, training_steps=1, context_length=48)
-        forecast = forecaster.fit(y, fh=fh).predict()
+        forecaster, errors[baseline] = _fitted_on_a_clean_season(
+            clean_season, baseline=baseline
+        )
         assert forecaster.model_.baseline == baseline
-        errors[baseline] = np.abs(forecast.to_numpy() - y.to_numpy()[-12:]).mean()
     assert errors["seasonal"] < 2.5 < 4.0 < errors["none"]
-    panel = pd.concat({"a": y, "b": y + 5}).to_frame("value")
+    panel = pd.concat({"a": clean_season, "b": clean_season + 5}).to_frame("value")
     pretrained = tiny(baseline="seasonal", training_steps=1, context_length=48)
-    pretrained.pretrain(panel, fh=fh)
+    pretrained.pretrain(panel, fh=list(range(1, 13)))
     assert pretrained.pretrained_model_.baseline == "seasonal"
