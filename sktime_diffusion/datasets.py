@@ -21,6 +21,7 @@ __all__ = [
     "load_nab",
     "load_nab_labels",
     "load_stock_windows",
+    "make_correlated_series",
     "make_sines",
     "nab_point_labels",
 ]
@@ -232,3 +233,78 @@ def make_sines(
     )
     columns = [f"feature_{i}" for i in range(n_features)]
     return pd.DataFrame(values.reshape(-1, n_features), index=index, columns=columns)
+
+
+def make_correlated_series(
+    n_timepoints: int,
+    n_features: int = 32,
+    n_factors: int = 4,
+    period: int = 24,
+    random_state: int | None = None,
+) -> pd.DataFrame:
+    """A wide series whose features share a few latent factors, with known correlation.
+
+    Each feature is ``loadings @ factors + own noise``: the first factor is a sine of
+    ``period`` steps with a random phase, the others are stationary AR(1) processes
+    (coefficients spread over [0.7, 0.98]), all of unit variance; each feature adds its
+    own AR(1) noise (coefficient 0.5, variance 0.3). Loadings are standard normal. So
+    features move together (cross-correlation), each is smooth (autocorrelation) and
+    none is constant.
+
+    Parameters
+    ----------
+    n_timepoints : int
+        Steps of the series.
+    n_features : int, default=32
+        Columns.
+    n_factors : int, default=4
+        Latent factors, >= 1.
+    period : int, default=24
+        Period of the first factor.
+    random_state : int or None
+        Seeds the loadings, phase and innovations.
+
+    Returns
+    -------
+    pd.DataFrame of shape (n_timepoints, n_features)
+        ``RangeIndex``; columns ``feature_0``, ... . ``frame.attrs["correlation"]`` is
+        the features' exact (population) correlation matrix, shape (n_features,
+        n_features).
+
+    Examples
+    --------
+    >>> from sktime_diffusion.datasets import make_correlated_series
+    >>> frame = make_correlated_series(2_000, n_features=3, random_state=0)
+    >>> frame.shape, frame.attrs["correlation"].shape
+    ((2000, 3), (3, 3))
+    """
+    rng = np.random.default_rng(random_state)
+    loadings = rng.normal(size=(n_features, n_factors))
+    time = np.arange(n_timepoints)
+    factors = np.empty((n_timepoints, n_factors))
+    factors[:, 0] = np.sqrt(2) * np.sin(2 * np.pi * time / period + rng.uniform(0, 6.3))
+    coefficients = np.linspace(0.98, 0.7, max(n_factors - 1, 1))[: n_factors - 1]
+    for column, coefficient in enumerate(coefficients, start=1):
+        factors[:, column] = _unit_variance_ar1(coefficient, n_timepoints, rng)
+    noise_variance = 0.3
+    noise = np.sqrt(noise_variance) * np.stack(
+        [_unit_variance_ar1(0.5, n_timepoints, rng) for _ in range(n_features)], axis=1
+    )
+    values = factors @ loadings.T + noise
+    covariance = loadings @ loadings.T + noise_variance * np.eye(n_features)
+    spread = np.sqrt(np.diag(covariance))
+    frame = pd.DataFrame(values, columns=[f"feature_{i}" for i in range(n_features)])
+    frame.attrs["correlation"] = covariance / np.outer(spread, spread)
+    return frame
+
+
+def _unit_variance_ar1(
+    coefficient: float, n_timepoints: int, rng: np.random.Generator
+) -> np.ndarray:
+    """A stationary AR(1) path of unit variance, started from its stationary law."""
+    innovations = rng.normal(size=n_timepoints) * np.sqrt(1 - coefficient**2)
+    path = np.empty(n_timepoints)
+    path[0] = rng.normal()
+    for step in range(1, n_timepoints):
+        path[step] = coefficient * path[step - 1] + innovations[step]
+    return path

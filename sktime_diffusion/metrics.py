@@ -2,8 +2,10 @@
 
 CRPS, energy score, pinball loss and interval coverage for samples and quantiles; best
 F1 of anomaly scores, with and without point adjustment; for synthetic series, TimeGAN's
-discriminative and predictive scores, distances between marginal distributions and
-autocorrelations, and a nearest-neighbour check for copied training windows. One
+discriminative score (and the same with an MLP classifier) and predictive score,
+distances between marginal distributions, autocorrelations and cross-correlations of
+the features, the share of values outside the training range, and a nearest-neighbour
+check for copied training windows. One
 implementation each, shared by the tests and every benchmark. All functions take numpy
 arrays; windows of series are ``(n, length, n_features)`` arrays.
 """
@@ -23,9 +25,12 @@ __all__ = [
     "point_adjusted_scores",
     "energy_score",
     "discriminative_score",
+    "mlp_discriminative_score",
     "predictive_score",
     "marginal_distance",
     "autocorrelation_distance",
+    "cross_correlation_distance",
+    "out_of_range_share",
     "nearest_neighbour_ratio",
 ]
 
@@ -229,6 +234,64 @@ def discriminative_score(
     return abs(accuracy - 0.5)
 
 
+def mlp_discriminative_score(
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    random_state: int = 0,
+    test_share: float = 0.2,
+) -> float:
+    """``|accuracy - 0.5|`` of an MLP classifier telling real from synthetic windows.
+
+    The windows are flattened (``length * n_features`` inputs) and an scikit-learn
+    ``MLPClassifier`` (two hidden layers of 128 and 64 units, early stopping) is
+    trained on ``1 - test_share`` of both sets and tested on the rest. Unlike the GRU of
+    :func:`discriminative_score`, which sees one step at a time through a small hidden
+    state, it sees every feature at every step at once, so it also spots wrong
+    dependence between features.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+    random_state : int, default=0
+        Seeds the split and the classifier.
+    test_share : float, default=0.2
+        Share of both sets the classifier is tested on.
+
+    Returns
+    -------
+    float in [0, 0.5]
+        0 when the classifier cannot tell the sets apart, 0.5 when it always can.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktime_diffusion.metrics import mlp_discriminative_score
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.normal(size=(400, 8, 2))
+    >>> mlp_discriminative_score(real, rng.normal(size=(400, 8, 2))) < 0.1
+    True
+    >>> mlp_discriminative_score(real, rng.normal(2, 1, size=(400, 8, 2))) > 0.4
+    True
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    real, synthetic = _check_windows(real, synthetic)
+    inputs = np.concatenate([real, synthetic]).reshape(len(real) + len(synthetic), -1)
+    labels = np.r_[np.ones(len(real)), np.zeros(len(synthetic))]
+    train_x, test_x, train_y, test_y = train_test_split(
+        inputs, labels, test_size=test_share, random_state=random_state, stratify=labels
+    )
+    classifier = MLPClassifier(
+        hidden_layer_sizes=(128, 64),
+        early_stopping=True,
+        max_iter=200,
+        random_state=random_state,
+    )
+    classifier.fit(train_x, train_y)
+    return abs(float(classifier.score(test_x, test_y)) - 0.5)
+
+
 def predictive_score(
     real: np.ndarray,
     synthetic: np.ndarray,
@@ -321,6 +384,89 @@ def autocorrelation_distance(
             _mean_autocorrelation(real, max_lag) - _mean_autocorrelation(synthetic, max_lag)
         ).mean()
     )
+
+
+def cross_correlation_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
+    """Mean absolute difference between the correlation matrices of the features.
+
+    Each set's Pearson correlation between every pair of features is computed over all
+    its values (windows and steps pooled); the distance is the mean absolute difference
+    over the pairs. A generator that draws each feature on its own scores about the mean
+    absolute correlation of the data; a Gaussian fitted to the windows matches it.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features), n_features >= 2
+
+    Returns
+    -------
+    float in [0, 2]
+        A feature that is constant in a set has correlation 0 with every other one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktime_diffusion.metrics import cross_correlation_distance
+    >>> rng = np.random.default_rng(0)
+    >>> common = rng.normal(size=(500, 10, 1))
+    >>> together = common + 0.1 * rng.normal(size=(500, 10, 2))
+    >>> apart = rng.normal(size=(500, 10, 2))
+    >>> round(cross_correlation_distance(together, apart), 1)
+    1.0
+    """
+    real, synthetic = _check_windows(real, synthetic)
+    n_features = real.shape[-1]
+    if n_features < 2:
+        raise ValueError("cross_correlation_distance needs at least 2 features")
+
+    def correlations(windows: np.ndarray) -> np.ndarray:
+        values = windows.reshape(-1, n_features)
+        centred = values - values.mean(axis=0)
+        spread = np.sqrt((centred**2).sum(axis=0))
+        spread[spread == 0] = np.inf
+        return (centred.T @ centred) / np.outer(spread, spread)
+
+    pairs = np.triu_indices(n_features, k=1)
+    difference = correlations(real)[pairs] - correlations(synthetic)[pairs]
+    return float(np.abs(difference).mean())
+
+
+def out_of_range_share(
+    real: np.ndarray, synthetic: np.ndarray, tolerance: float = 0.05
+) -> float:
+    """Share of synthetic values outside the real data's range by more than a margin.
+
+    A value of feature ``f`` counts when it lies below ``min_f - tolerance * range_f``
+    or above ``max_f + tolerance * range_f``, where ``min_f``, ``max_f`` and
+    ``range_f`` are those of feature ``f`` over all real values.
+
+    Parameters
+    ----------
+    real, synthetic : np.ndarray of shape (n, length, n_features)
+        ``real`` are the training windows.
+    tolerance : float, default=0.05
+        The margin, as a share of each feature's range.
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktime_diffusion.metrics import out_of_range_share
+    >>> real = np.linspace(0, 1, 50).reshape(10, 5, 1)
+    >>> synthetic = np.array([-0.2, -0.01, 0.5, 1.04, 1.1]).reshape(1, 5, 1)
+    >>> out_of_range_share(real, synthetic)
+    0.4
+    """
+    real, synthetic = _check_windows(real, synthetic)
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance}")
+    low, high = real.min(axis=(0, 1)), real.max(axis=(0, 1))
+    margin = tolerance * (high - low)
+    outside = (synthetic < low - margin) | (synthetic > high + margin)
+    return float(outside.mean())
 
 
 def nearest_neighbour_ratio(

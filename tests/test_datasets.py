@@ -1,4 +1,5 @@
-"""Loaders of public files read from a local path (files written here, no download)."""
+"""Loaders of public files read from a local path (files written here, no download),
+and the generated data sets."""
 
 import json
 
@@ -12,6 +13,7 @@ from sktime_diffusion.datasets import (
     load_nab,
     load_nab_labels,
     load_stock_windows,
+    make_correlated_series,
     nab_point_labels,
 )
 
@@ -73,3 +75,17 @@ def test_ili_file_reads_as_weekly_periods_ending_on_its_weekday(tmp_path):
     assert list(frame.columns) == ["% WEIGHTED ILI", "OT"]
     assert frame.index[0].end_time.normalize() == pd.Timestamp("2002-01-01")
     assert frame.dtypes.eq(np.float64).all()
+
+
+def test_correlated_series_has_the_correlation_it_reports():
+    frame = make_correlated_series(20_000, n_features=8, random_state=0)
+    pairs = np.triu_indices(8, k=1)
+    measured = np.corrcoef(frame.to_numpy().T)[pairs]
+    known = frame.attrs["correlation"][pairs]
+    assert np.abs(known).mean() > 0.2  # the features do move together
+    assert np.abs(measured - known).mean() < 0.03
+
+
+def test_correlated_series_is_seeded():
+    first = make_correlated_series(100, n_features=4, random_state=3)
+    pd.testing.assert_frame_equal(first, make_correlated_series(100, 4, random_state=3))

@@ -5,13 +5,16 @@ from scipy import stats
 from sktime_diffusion.metrics import (
     autocorrelation_distance,
     best_f1,
+    cross_correlation_distance,
     crps_from_quantiles,
     crps_from_samples,
     discriminative_score,
     energy_score,
     interval_coverage,
     marginal_distance,
+    mlp_discriminative_score,
     nearest_neighbour_ratio,
+    out_of_range_share,
     pinball_loss,
     point_adjusted_scores,
     predictive_score,
@@ -152,6 +155,51 @@ def test_autocorrelation_distance_separates_smooth_series_from_white_noise():
 def test_window_metrics_refuse_mismatched_shapes():
     with pytest.raises(ValueError, match="same length and features"):
         marginal_distance(_sines(10), _sines(10, length=12))
+
+
+def test_mlp_discriminative_score_tells_a_shift_and_misses_a_fresh_draw():
+    real = _sines(300, n_features=2)
+    assert mlp_discriminative_score(real, _sines(300, n_features=2, seed=9)) < 0.1
+    assert mlp_discriminative_score(real, real + 0.5) > 0.4
+
+
+def test_mlp_discriminative_score_spots_features_drawn_apart():
+    # the same marginals and autocorrelations, but feature 1 no longer moves with 0
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=(600, 6, 1))
+    together = np.concatenate([common, common + 0.05 * rng.normal(size=common.shape)], 2)
+    apart = together.copy()
+    apart[:, :, 1] = together[rng.permutation(600), :, 1]
+    assert mlp_discriminative_score(together, apart) > 0.3
+
+
+def test_cross_correlation_distance_is_zero_for_the_same_dependence():
+    rng = np.random.default_rng(5)
+    common = rng.normal(size=(400, 10, 1))
+    noise = 0.5 * rng.normal(size=(400, 10, 3))
+    together = common + noise
+    rescaled = 3.0 * together + 2.0
+    assert cross_correlation_distance(together, rescaled) == pytest.approx(0.0, abs=1e-12)
+    apart = rng.normal(size=together.shape)
+    # the three pairs have correlation 1 / (1 + 0.25) = 0.8 in the data, about 0 apart
+    assert cross_correlation_distance(together, apart) == pytest.approx(0.8, abs=0.05)
+
+
+def test_cross_correlation_distance_needs_two_features():
+    with pytest.raises(ValueError, match="at least 2 features"):
+        cross_correlation_distance(_sines(10, n_features=1), _sines(10, n_features=1))
+
+
+def test_out_of_range_share_counts_values_beyond_the_margin_per_feature():
+    real = np.stack([np.linspace(0, 1, 40), np.linspace(0, 10, 40)], axis=1)
+    real = real.reshape(4, 10, 2)
+    synthetic = np.zeros((1, 10, 2))
+    synthetic[0, :4, 0] = [-0.06, 1.06, 1.04, -0.04]  # two beyond 0.05
+    synthetic[0, :2, 1] = [10.4, 10.6]  # one beyond 0.5
+    assert out_of_range_share(real, synthetic) == pytest.approx(3 / 20)
+    assert out_of_range_share(real, synthetic, tolerance=0.0) == pytest.approx(6 / 20)
+    with pytest.raises(ValueError, match="tolerance"):
+        out_of_range_share(real, synthetic, tolerance=-1)
 
 
 def test_nearest_neighbour_ratio_flags_copies_and_passes_fresh_draws():
