@@ -43,6 +43,7 @@ from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR, standardise_by_given
 from .engine.streams import stream_seed
+from .engine.training import STEPS_PER_WINDOW
 from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = [
@@ -347,6 +348,10 @@ def make_condition(
 class DiffusionEngineMixin:
     """Engine plumbing shared by the estimators (mixed into sktime base classes)."""
 
+    #: optimiser steps per training window of the automatic budget
+    #: (:func:`~sktime_diffusion.engine.training.training_budget`)
+    _steps_per_window: float = STEPS_PER_WINDOW
+
     # --------------------------------------------------------------------- cloning
     @classmethod
     def _get_clone_plugins(cls):
@@ -563,7 +568,8 @@ class DiffusionEngineMixin:
         """Train ``model`` in place for ``steps`` optimiser steps.
 
         ``steps`` None means :func:`~sktime_diffusion.engine.training.training_budget`
-        of the windows and ``training_steps``, without a long-series rule.
+        of the windows and ``training_steps``, at the estimator's
+        ``_steps_per_window``, without a long-series rule.
         ``level_jitter`` is :class:`~sktime_diffusion.engine.TrainingConfig`'s: the
         standard deviation of a random level offset per training window and feature.
         ``time_share`` is the part of ``max_time`` this model may use (an ensemble
@@ -575,7 +581,10 @@ class DiffusionEngineMixin:
         None trains on the windows as they come, a number standardises each window
         by its given entries once its mask is drawn (a backbone's scaling).
         """
-        steps = training_budget(len(data), self.training_steps) if steps is None else steps
+        if steps is None:
+            steps = training_budget(
+                len(data), self.training_steps, steps_per_window=self._steps_per_window
+            )
         steps = int(steps)
         batch_size = min(int(self.batch_size), len(data))
         n_train = max(1, len(data) - int(round(self.validation_fraction * len(data))))

@@ -43,9 +43,20 @@ __all__ = ["DiffusionForecaster"]
 
 #: fewest training windows the automatic context length leaves
 _MIN_WINDOWS = 32
+#: the forecaster's automatic budget: optimiser steps per training window (D32)
+FORECASTER_STEPS_PER_WINDOW = 2
+
+_TRAINING_STEPS_PARAGRAPH = f"""training_steps : int or None, default=None
+        Optimiser steps of training (batches of ``batch_size`` windows). None sizes the
+        budget to the data with
+        :func:`~sktime_diffusion.engine.training.training_budget`:
+        {FORECASTER_STEPS_PER_WINDOW} steps per training window, at least 300 and at
+        most 1500 (the other estimators train six per window; on short series more
+        steps made intervals narrower and forecasts worse, ``docs/decisions.md``,
+        D32)."""
 
 
-@documents_engine_parameters()
+@documents_engine_parameters(training_steps=_TRAINING_STEPS_PARAGRAPH)
 class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     """Probabilistic forecaster drawing sample paths from a conditional diffusion model.
 
@@ -142,6 +153,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
     >>> intervals.shape
     (3, 2)
     """
+
+    _steps_per_window = FORECASTER_STEPS_PER_WINDOW
 
     _tags = {
         "authors": ["sktime-diffusion developers"],

@@ -395,6 +395,18 @@ def test_automatic_training_budget_grows_with_the_data_within_bounds():
     )
 
 
+def test_the_forecasters_automatic_budget_is_two_steps_per_training_window():
+    # 180 points in windows of 12 + 6 steps: 163 windows, 326 steps (six per window
+    # would be 978); 100 points give 83 windows, below the floor of 300 steps
+    index = pd.period_range("1990-01", periods=180, freq="M")
+    y = pd.Series(np.sin(np.arange(180) * np.pi / 6), index)
+    fh = list(range(1, 7))
+    fitted = tiny(training_steps=None, context_length=12).fit(y, fh=fh)
+    assert fitted.training_history_.n_steps == 326
+    fitted = tiny(training_steps=None, context_length=12).fit(y.iloc[:100], fh=fh)
+    assert fitted.training_history_.n_steps == 300
+
+
 @pytest.mark.parametrize(
     "length, context",
     [

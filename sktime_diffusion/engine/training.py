@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 #: the automatic training budget: this many optimiser steps per training window, at
-#: least the first bound and at most the second
+#: least the first bound and at most the second (the forecaster passes its own steps
+#: per window)
 STEPS_PER_WINDOW, AUTOMATIC_STEPS_BOUNDS = 6, (300, 1500)
 
 
@@ -41,18 +42,20 @@ def training_budget(
     n_windows: int,
     training_steps: int | None = None,
     *,
+    steps_per_window: float = STEPS_PER_WINDOW,
     long_series_steps_per_window: float = 0.0,
     most_long_series_steps: int = 0,
 ) -> int:
     """Optimiser steps of a fit: ``training_steps``, or a budget sized to the data.
 
-    The automatic budget is six steps per training window, at least 300 and at most
-    1500: a few dozen windows are then not memorised (which makes intervals far too
-    narrow), and long series still train in a few minutes on 2 CPU cores. A
-    long-series rule can give more: ``long_series_steps_per_window`` steps per window,
-    up to ``most_long_series_steps``, wherever that exceeds the usual budget. Every
-    estimator trains for this budget; only the imputer passes a long-series rule (its
-    ``training_steps`` parameter says which).
+    The automatic budget is ``steps_per_window`` steps per training window (six unless
+    an estimator passes its own), at least 300 and at most 1500: a few dozen windows
+    are then not memorised (which makes intervals far too narrow), and long series
+    still train in a few minutes on 2 CPU cores. A long-series rule can give more:
+    ``long_series_steps_per_window`` steps per window, up to ``most_long_series_steps``,
+    wherever that exceeds the usual budget. Every estimator trains for this budget;
+    the forecaster passes two steps per window, and only the imputer passes a
+    long-series rule (their ``training_steps`` parameters say which).
 
     Parameters
     ----------
@@ -60,6 +63,8 @@ def training_budget(
         Training windows, >= 1.
     training_steps : int or None
         The estimator's ``training_steps``; when given it is the budget.
+    steps_per_window : float
+        Steps per window of the usual budget.
     long_series_steps_per_window : float
         Steps per window of the long-series rule (0 gives no long-series rule).
     most_long_series_steps : int
@@ -74,6 +79,8 @@ def training_budget(
     >>> from sktime_diffusion.engine.training import training_budget
     >>> training_budget(10), training_budget(100), training_budget(100_000)
     (300, 600, 1500)
+    >>> training_budget(100, steps_per_window=2), training_budget(400, steps_per_window=2)
+    (300, 800)
     >>> training_budget(
     ...     7_000, long_series_steps_per_window=0.3, most_long_series_steps=3000
     ... )
@@ -82,7 +89,7 @@ def training_budget(
     if training_steps is not None:
         return int(training_steps)
     fewest, most = AUTOMATIC_STEPS_BOUNDS
-    usual = min(max(STEPS_PER_WINDOW * n_windows, fewest), most)
+    usual = min(max(round(steps_per_window * n_windows), fewest), most)
     long_series = min(
         round(long_series_steps_per_window * n_windows), most_long_series_steps
     )
