@@ -176,7 +176,7 @@ def evaluate_held_out(
             mlp_held_out.append(mlp_discriminative_score(scored, synthetic, seed))
             mlp.append(mlp_discriminative_score(scored_train, synthetic, seed))
             if not quick:
-                gru.append(discriminative_score(scored_train, synthetic, seed))
+                gru.append(discriminative_score(scored_train, synthetic, random_state=seed))
         predictive = np.nan if quick else predictive_score(scored, synthetic)
         rows.append(
             {
