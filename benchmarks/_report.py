@@ -103,7 +103,9 @@ def diffusion_parameters(text: str) -> dict:
 
     ``"network"`` may be a JSON object of
     :class:`~sktime_diffusion.networks.DilatedConvNetwork` parameters, e.g.
-    ``{"network": {"channels": 64}, "learning_rate": 0.003}``; ``"backbone"`` the
+    ``{"network": {"channels": 64}, "learning_rate": 0.003}``, or of
+    :class:`~sktime_diffusion.networks.CSDINetwork` ones with ``"kind": "csdi"``, e.g.
+    ``{"network": {"kind": "csdi", "n_layers": 4}}``; ``"backbone"`` the
     path of a file :meth:`~sktime_diffusion.DiffusionBackbone.save` wrote, e.g.
     ``{"backbone": "backbone.pt", "fine_tune_steps": 0}``, or ``"pretrained"``, the
     shipped checkpoint (passed on as it is).
@@ -111,11 +113,18 @@ def diffusion_parameters(text: str) -> dict:
     import json
 
     from sktime_diffusion import DiffusionBackbone
-    from sktime_diffusion.networks import DilatedConvNetwork
+    from sktime_diffusion.networks import CSDINetwork, DilatedConvNetwork
 
     params = json.loads(text)
     if isinstance(params.get("network"), dict):
-        params["network"] = DilatedConvNetwork(**params["network"])
+        network = dict(params["network"])
+        kind = network.pop("kind", "dilated")
+        networks = {"dilated": DilatedConvNetwork, "csdi": CSDINetwork}
+        if kind not in networks:
+            raise ValueError(
+                f"network kind must be one of {sorted(networks)}, got {kind!r}"
+            )
+        params["network"] = networks[kind](**network)
     if isinstance(params.get("backbone"), str) and params["backbone"] != "pretrained":
         params["backbone"] = DiffusionBackbone.load(params["backbone"])
     return params

@@ -38,7 +38,8 @@ the training range, and the nearest-neighbour ratio to the training windows.
 
 Run ``python benchmarks/generation.py --data-dir ../shared/data`` (all data sets), or
 ``--datasets etth1,weather --lengths 24``; ``--quick`` leaves out the GRU scores of the
-wide data sets (most of the time), ``--seeds 2`` runs fewer post-hoc seeds.
+wide data sets (most of the time), ``--seeds 2`` runs fewer post-hoc seeds, and
+``--diffusion-params '{"network": {"kind": "csdi"}}'`` sets generator parameters.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from pathlib import Path
 import numpy as np
 from _generation_data import WIDE_SOURCES, held_out_split, load_wide
 from _generation_peers import bootstrap_windows, gaussian_windows
-from _report import environment_line, markdown_table
+from _report import diffusion_parameters, environment_line, markdown_table
 
 from sktime_diffusion import DiffusionGenerator
 from sktime_diffusion.datasets import data_path, load_stock_windows, make_sines
@@ -92,6 +93,7 @@ def evaluate_timegan(
     max_time: float | None,
     training_steps: int | None,
     seeds: int = SEEDS,
+    generator_params: dict | None = None,
 ) -> dict:
     """Train, sample and score one data set; ``real`` is (n, length, n_features).
 
@@ -100,7 +102,10 @@ def evaluate_timegan(
     """
     started = time.perf_counter()
     generator = DiffusionGenerator(
-        random_state=0, max_time=max_time, training_steps=training_steps
+        random_state=0,
+        max_time=max_time,
+        training_steps=training_steps,
+        **(generator_params or {}),
     )
     generator.fit(np.ascontiguousarray(real.transpose(0, 2, 1)))
     trained = time.perf_counter()
@@ -142,6 +147,7 @@ def evaluate_held_out(
     training_steps: int | None,
     seeds: int = SEEDS,
     quick: bool = False,
+    generator_params: dict | None = None,
 ) -> list[dict]:
     """The generator and its peers on one wide data set: one row per model.
 
@@ -156,7 +162,10 @@ def evaluate_held_out(
     scored_train = train[np.sort(rng.choice(len(train), n_scored, replace=False))]
     started = time.perf_counter()
     generator = DiffusionGenerator(
-        random_state=0, max_time=max_time, training_steps=training_steps
+        random_state=0,
+        max_time=max_time,
+        training_steps=training_steps,
+        **(generator_params or {}),
     )
     generator.fit(np.ascontiguousarray(train.transpose(0, 2, 1)))
     trained = time.perf_counter()
@@ -225,15 +234,28 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="wide data sets without the GRU scores"
     )
+    parser.add_argument(
+        "--diffusion-params",
+        default="{}",
+        help="DiffusionGenerator parameters as JSON (see the module docstring)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
     args = parser.parse_args()
+    generator_params = diffusion_parameters(args.diffusion_params)
     print(environment_line())
     timegan_rows, wide_rows = [], []
     for name in args.datasets.split(","):
         if name in ("sines", "stocks"):
             real = sines() if name == "sines" else stocks(args.data_dir)
             timegan_rows.append(
-                evaluate_timegan(name, real, args.max_time, args.training_steps, args.seeds)
+                evaluate_timegan(
+                    name,
+                    real,
+                    args.max_time,
+                    args.training_steps,
+                    args.seeds,
+                    generator_params,
+                )
             )
             print(f"  {name} done", flush=True)
             continue
@@ -248,6 +270,7 @@ def main() -> None:
                 args.training_steps,
                 args.seeds,
                 args.quick,
+                generator_params,
             )
             print(f"  {name}, windows of {length}: done", flush=True)
             if args.json is not None:
