@@ -102,10 +102,12 @@ def evaluate_timegan(
     """
     started = time.perf_counter()
     generator = DiffusionGenerator(
-        random_state=0,
-        max_time=max_time,
-        training_steps=training_steps,
-        **(generator_params or {}),
+        **{
+            "random_state": 0,
+            "max_time": max_time,
+            "training_steps": training_steps,
+            **(generator_params or {}),
+        }
     )
     generator.fit(np.ascontiguousarray(real.transpose(0, 2, 1)))
     trained = time.perf_counter()
@@ -162,10 +164,12 @@ def evaluate_held_out(
     scored_train = train[np.sort(rng.choice(len(train), n_scored, replace=False))]
     started = time.perf_counter()
     generator = DiffusionGenerator(
-        random_state=0,
-        max_time=max_time,
-        training_steps=training_steps,
-        **(generator_params or {}),
+        **{
+            "random_state": 0,
+            "max_time": max_time,
+            "training_steps": training_steps,
+            **(generator_params or {}),
+        }
     )
     generator.fit(np.ascontiguousarray(train.transpose(0, 2, 1)))
     trained = time.perf_counter()

@@ -33,6 +33,7 @@ from .engine import MaskStrategy, OutpaintRound
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
 from .engine.streams import random_stream, torch_seed
+from .networks import DilatedConvNetwork, NetworkSpec
 
 __all__ = ["DiffusionGenerator"]
 
@@ -48,6 +49,16 @@ _PARAMETERISATION_PARAGRAPH = """parameterisation : {"v", "epsilon", "x0"}, defa
         networks trained on the default budget left samples of smooth series about
         eight times rougher (mean absolute step) than the data, "x0" matched it
         (``docs/decisions.md``, D26)."""
+_NETWORK_PARAGRAPH = """network : NetworkSpec or None, default=None
+        Denoising network: :class:`~sktime_diffusion.networks.DilatedConvNetwork`
+        (cheap, long windows) or :class:`~sktime_diffusion.networks.CSDINetwork`
+        (attention over time and features). None takes
+        ``DilatedConvNetwork.covering(window_length_)``: the default network, with
+        more dilated blocks where a window is longer than the 61 steps it sees (10
+        blocks up to 125 steps); on windows of 96 the samples of ETTh1 went from easy
+        to tell from held-out windows to about as hard as copies of training windows
+        (``docs/decisions.md``, D33). Its parameters are reachable as
+        ``network__<name>`` (which makes the plain default network explicit)."""
 _RANDOM_STATE_PARAGRAPH = """random_state : int, RandomState or None, default=None
         Seeds training and sampling: the same value gives identical results on CPU
         for the same sequence of calls; each ``sample`` call draws new series (see
@@ -55,7 +66,9 @@ _RANDOM_STATE_PARAGRAPH = """random_state : int, RandomState or None, default=No
 
 
 @documents_engine_parameters(
-    parameterisation=_PARAMETERISATION_PARAGRAPH, random_state=_RANDOM_STATE_PARAGRAPH
+    network=_NETWORK_PARAGRAPH,
+    parameterisation=_PARAMETERISATION_PARAGRAPH,
+    random_state=_RANDOM_STATE_PARAGRAPH,
 )
 class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     """Synthetic time series drawn from a diffusion model of the training data.
@@ -231,6 +244,12 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.n_sample_calls_ = 0
         self._is_fitted = True
         return self
+
+    def _network_spec(self) -> NetworkSpec:
+        """The network, or the default one whose receptive field covers the window."""
+        if self.network is not None:
+            return self.network
+        return DilatedConvNetwork.covering(self.window_length_)
 
     def _choose_window(self, instances: list[InstanceSeries], shortest: int) -> int:
         if self.window_length is not None:

@@ -149,6 +149,44 @@ class DilatedConvNetwork(NetworkSpec):
         self.time_embedding_dim = time_embedding_dim
         super().__init__()
 
+    @property
+    def receptive_field(self) -> int:
+        """Steps one output entry sees: ``1 + (kernel_size - 1) * sum(dilations)``."""
+        dilations = [2 ** (i % self.dilation_cycle) for i in range(self.n_layers)]
+        return 1 + (self.kernel_size - 1) * sum(dilations)
+
+    @classmethod
+    def covering(cls, window_length: int) -> DilatedConvNetwork:
+        """The default network, with enough dilation to see a whole window.
+
+        Two cycles of blocks (``n_layers = 2 * dilation_cycle``) with the smallest
+        ``dilation_cycle`` of at least 4 whose receptive field covers
+        ``window_length`` steps: the default network (61 steps) up to windows of 61,
+        10 blocks (125 steps) up to 125, 12 blocks (253 steps) up to 253, ...
+
+        Parameters
+        ----------
+        window_length : int
+            Steps per window, >= 1.
+
+        Returns
+        -------
+        DilatedConvNetwork
+
+        Examples
+        --------
+        >>> from sktime_diffusion.networks import DilatedConvNetwork
+        >>> DilatedConvNetwork.covering(24) == DilatedConvNetwork()
+        True
+        >>> network = DilatedConvNetwork.covering(96)
+        >>> network.n_layers, network.dilation_cycle, network.receptive_field
+        (10, 5, 125)
+        """
+        cycle = 4
+        while cls(n_layers=2 * cycle, dilation_cycle=cycle).receptive_field < window_length:
+            cycle += 1
+        return cls(n_layers=2 * cycle, dilation_cycle=cycle)
+
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict[str, Any]]:
         """Small configurations for tests."""

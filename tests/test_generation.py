@@ -255,3 +255,30 @@ def test_the_docstring_says_that_each_call_draws_new_series():
     assert "repeated predictions of one fitted model draw the same samples" not in doc
     assert "Each ``sample`` call draws new series" in doc
     assert "n_sample_calls_ : int" in doc
+
+
+@pytest.mark.parametrize(
+    "length, n_layers", [(24, 8), (61, 8), (62, 10), (96, 10), (126, 12)]
+)
+def test_the_default_network_sees_the_whole_window(length, n_layers):
+    real = make_sines(n_series=4, length=length, n_features=1, random_state=0)
+    generator = DiffusionGenerator(training_steps=1, random_state=0).fit(real)
+    config = generator.model_.network_config
+    assert generator.window_length_ == length
+    assert config["n_layers"] == n_layers
+    network = DilatedConvNetwork(
+        n_layers=config["n_layers"], dilation_cycle=config["dilation_cycle"]
+    )
+    assert network.receptive_field >= length
+    # an explicit network is used as given
+    given = DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16)
+    explicit = DiffusionGenerator(network=given, training_steps=1, random_state=0)
+    assert explicit.fit(real).model_.network_config["n_layers"] == 2
+
+
+def test_receptive_field_of_the_dilated_network():
+    assert DilatedConvNetwork().receptive_field == 61
+    assert (
+        DilatedConvNetwork(n_layers=3, dilation_cycle=2, kernel_size=5).receptive_field
+        == 17
+    )
