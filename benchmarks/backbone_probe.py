@@ -102,9 +102,7 @@ def loss_against_zero(backbone, n_windows: int = 512, seed: int = 123) -> list[d
     series = synthetic_corpus(200, random_state=seed, max_length=1024)
     windows = backbone_windows(series, int(backbone.window_length))
     chosen = np.random.default_rng(seed).choice(len(windows), n_windows, replace=False)
-    values = torch.tensor(windows[chosen], dtype=torch.float32)
-    observed = torch.isfinite(values)
-    values = torch.nan_to_num(values)
+    values, observed, _ = windows.take(torch.as_tensor(chosen), torch.device("cpu"))
     generator = torch.Generator().manual_seed(seed)
     given = draw_given_mask(observed, BACKBONE_MASKS, generator)
     scaled = standardise_by_given(values, observed, given, BACKBONE_WINDOW_FLOOR)[0]

@@ -25,6 +25,7 @@ from .engine import (
     DiffusionModel,
     MaskStrategy,
     OutpaintRound,
+    SeriesWindows,
     TrainingConfig,
     TrainingHistory,
     WindowData,
@@ -496,7 +497,7 @@ class DiffusionEngineMixin:
     def _trained_model(
         self,
         n_features: int,
-        data: WindowData,
+        data: WindowData | SeriesWindows,
         masks: MaskStrategy,
         seed: int,
         *,
@@ -556,7 +557,7 @@ class DiffusionEngineMixin:
     def _train(
         self,
         model: DiffusionModel,
-        data: WindowData,
+        data: WindowData | SeriesWindows,
         masks: MaskStrategy,
         seed: int,
         steps: int | None = None,

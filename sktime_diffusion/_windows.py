@@ -9,7 +9,6 @@ length from the index's period.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import pandas as pd
 import torch
 
 from .engine.scaling import given_entry_scaling, spread_floor
+from .engine.series_windows import SeriesWindows
 
 __all__ = [
     "WindowScaling",
@@ -59,32 +59,58 @@ def sliding_windows(values: np.ndarray, length: int, stride: int = 1) -> np.ndar
     return np.ascontiguousarray(values[steps].transpose(0, 2, 1))
 
 
-#: most training windows cut from the data (a common stride keeps larger data under it)
+#: most training windows of the imputer, detector and generator (a common stride keeps
+#: larger data under it)
 MAX_TRAINING_WINDOWS = 50_000
 
 
 def training_windows(
-    series: Sequence[np.ndarray], length: int, max_windows: int = MAX_TRAINING_WINDOWS
-) -> np.ndarray:
-    """Sliding windows over several series, thinned to at most about ``max_windows``.
+    series: Sequence[np.ndarray],
+    length: int,
+    max_windows: int | None = MAX_TRAINING_WINDOWS,
+    *,
+    recent: int | None = None,
+    side: Sequence[np.ndarray] | None = None,
+    scaling_context: int | None = None,
+    scale_floors: np.ndarray | None = None,
+) -> SeriesWindows:
+    """Sliding windows over several series, cut per batch while training.
+
+    The one way the estimators cut training windows: the series are kept once and each
+    batch's windows are cut when the training loop asks for them
+    (:class:`~sktime_diffusion.engine.series_windows.SeriesWindows`), so memory grows
+    with the series, not with the number of windows.
 
     Parameters
     ----------
     series : sequence of np.ndarray of shape (n_features, n_timepoints)
-        Scaled series, NaN where missing; each at least ``length`` long.
+        Series, NaN where missing; a series shorter than ``length`` gives no window.
     length : int
-    max_windows : int
-        A common stride keeps the count near this bound.
+    max_windows : int or None
+        A common stride keeps the count near this bound; None: stride 1, every window.
+    recent : int or None
+        Only the last ``recent`` windows of each series; None: all.
+    side : sequence of np.ndarray of shape (n_side, n_timepoints) or None
+        Side channels of each series (no NaN).
+    scaling_context : int or None
+        Each window standardised per feature by its first ``scaling_context`` entries
+        (the forecaster's context), never below ``scale_floors``; None: as they come.
+    scale_floors : np.ndarray of shape (n_series, n_features) or None
 
     Returns
     -------
-    np.ndarray of shape (n_windows, n_features, length)
-        Windows with at least one observed entry.
+    SeriesWindows
+        ``len`` windows with at least one observed entry each.
     """
-    n_possible = sum(z.shape[1] - length + 1 for z in series)
-    stride = max(1, math.ceil(n_possible / max_windows))
-    windows = np.concatenate([sliding_windows(z.T, length, stride) for z in series])
-    return windows[(~np.isnan(windows)).any(axis=(1, 2))]
+    return SeriesWindows(
+        series,
+        length,
+        max_windows=max_windows,
+        recent=recent,
+        side=side,
+        scaling_context=scaling_context,
+        scale_floors=scale_floors,
+    )
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,13 @@ from ._estimator_engine import (
     derived_seed,
     documents_engine_parameters,
     seed_from,
-    window_data,
 )
 from ._series import check_frame, split_series
-from ._windows import MAX_TRAINING_WINDOWS, series_scaling, sliding_windows
+from ._windows import MAX_TRAINING_WINDOWS, series_scaling, training_windows
 from .engine import DiffusionModel, MaskStrategy, TrainingHistory
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
+from .engine.series_windows import SeriesWindows
 from .networks import CSDINetwork, DilatedConvNetwork
 
 __all__ = [
@@ -110,7 +109,7 @@ def backbone_windows(
     window_length: int,
     max_windows: int = MAX_TRAINING_WINDOWS,
     recent: int | None = None,
-) -> np.ndarray:
+) -> SeriesWindows | None:
     """Training windows of univariate series, each standardised as a whole first.
 
     Parameters
@@ -128,8 +127,9 @@ def backbone_windows(
 
     Returns
     -------
-    np.ndarray of shape (n_windows, 1, window_length)
-        Standardised windows (NaN where missing), each with an observed entry.
+    SeriesWindows or None
+        Windows of one feature, cut per batch (:func:`~sktime_diffusion._windows.
+        training_windows`), each with an observed entry; None when no series has one.
     """
     standardised = []
     for values in series:
@@ -140,17 +140,10 @@ def backbone_windows(
         if scaled.shape[1] < window_length:
             pad = np.full((1, window_length - scaled.shape[1]), np.nan)
             scaled = np.concatenate([pad, scaled], axis=1)
-        if recent is not None:
-            scaled = scaled[:, -(window_length - 1 + int(recent)) :]
         standardised.append(scaled)
     if not standardised:
-        return np.empty((0, 1, window_length))
-    n_possible = sum(z.shape[1] - window_length + 1 for z in standardised)
-    stride = max(1, math.ceil(n_possible / max_windows))
-    windows = np.concatenate(
-        [sliding_windows(z.T, window_length, stride) for z in standardised]
-    )
-    return windows[(~np.isnan(windows)).any(axis=(1, 2))]
+        return None
+    return training_windows(standardised, window_length, max_windows, recent=recent)
 
 
 @documents_engine_parameters(
@@ -305,7 +298,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         frame = check_frame(y, owner, "y")
         series = column_series(frame)
         windows = backbone_windows(series, int(self.window_length))
-        if len(windows) == 0:
+        if windows is None:
             raise ValueError(f"{owner}.pretrain got no observed value in y")
         stage = int(getattr(self, "n_stages_", 0))
         if stage == 0:
@@ -317,7 +310,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
             model = copy.deepcopy(self.model_)
         history = self._train(
             model,
-            window_data(windows),
+            windows,
             BACKBONE_MASKS,
             stage_seed,
             steps=int(self.training_steps),

@@ -18,7 +18,6 @@ from ._estimator_engine import (
     seed_from,
     tiny_backbone_configuration,
     tiny_test_configurations,
-    window_data,
 )
 from ._series import (
     check_columns,
@@ -334,7 +333,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
             max_ratio=0.9,
             grating_slices=self._slice_counts(),
         )
-        return self._trained_model(len(self.columns_), window_data(windows), masks, seed)
+        return self._trained_model(len(self.columns_), windows, masks, seed)
 
     def _set_threshold(self, values: np.ndarray) -> None:
         """``threshold_`` from the fit data's scores (see the class docstring)."""

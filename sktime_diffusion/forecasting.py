@@ -15,7 +15,6 @@ from ._estimator_engine import (
     documents_engine_parameters,
     seed_from,
     tiny_test_configurations,
-    window_data,
 )
 from ._sample_cache import new_sampling_state, remembered
 from ._series import (
@@ -29,13 +28,13 @@ from ._windows import (
     scale_floor,
     seasonal_period,
     series_scaling,
-    sliding_windows,
-    window_scaling,
+    training_windows,
 )
 from .backbone import DiffusionBackbone, backbone_windows, column_series
-from .engine import DiffusionModel, MaskStrategy, OutpaintRound, WindowData
+from .engine import DiffusionModel, MaskStrategy, OutpaintRound
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
+from .engine.series_windows import SeriesWindows
 from .engine.streams import stream_seed
 from .samples import SamplePaths
 
@@ -438,8 +437,8 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
 
     def _windows_of(
         self, frame: pd.DataFrame, x_frame: pd.DataFrame | None, recent: int | None = None
-    ) -> WindowData | None:
-        """Scaled training windows of every series long enough for one.
+    ) -> SeriesWindows | None:
+        """Training windows of every series long enough for one, each scaled by its context.
 
         Parameters
         ----------
@@ -451,29 +450,33 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
 
         Returns
         -------
-        WindowData or None
-            None when no series has a whole window.
+        SeriesWindows or None
+            Every window of stride 1 (cut per batch, not copied), standardised by its
+            context with a floor of a tenth of its series' spread; None when no series
+            has a whole window.
         """
         instances = split_series(frame)
-        x_instances = None if x_frame is None else split_series(x_frame)
         length = self.context_length_ + self.horizon_
-        values, sides = [], []
-        for number, instance in enumerate(instances):
-            rows = slice(None) if recent is None else slice(-(length - 1 + recent), None)
-            windows = sliding_windows(instance.values[rows], length)
-            if len(windows) == 0:
-                continue
-            values.append(self._scale(windows, instance.values))
-            if x_instances is not None:
-                x_values = self._scale_x(x_instances[number].values[rows])
-                sides.append(sliding_windows(x_values, length))
-        if not values:
+        long_enough = [i for i, p in enumerate(instances) if len(p.values) >= length]
+        if not long_enough:
             return None
-        return window_data(np.concatenate(values), np.concatenate(sides) if sides else None)
+        side = None
+        if x_frame is not None:
+            x_instances = split_series(x_frame)
+            side = [self._scale_x(x_instances[i].values).T for i in long_enough]
+        return training_windows(
+            [instances[i].values.T for i in long_enough],
+            length,
+            max_windows=None,
+            recent=recent,
+            side=side,
+            scaling_context=self.context_length_,
+            scale_floors=np.stack([scale_floor(instances[i].values) for i in long_enough]),
+        )
 
     def _backbone_windows_of(
         self, frame: pd.DataFrame, recent: int | None = None
-    ) -> WindowData | None:
+    ) -> SeriesWindows | None:
         """Windows of every column of every series, as a backbone is trained on.
 
         Each column standardised as a whole (:func:`~sktime_diffusion.backbone.
@@ -483,8 +486,7 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         """
         series = column_series(frame)
         length = self.context_length_ + self.horizon_
-        windows = backbone_windows(series, length, recent=recent)
-        return window_data(windows) if len(windows) else None
+        return backbone_windows(series, length, recent=recent)
 
     def _choose_horizon(self, fh, instances: list[InstanceSeries]) -> int:
         if self.horizon is not None:
@@ -504,12 +506,6 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         windows_wanted = max(1, _MIN_WINDOWS // len(instances))
         room = shortest - self.horizon_ - windows_wanted + 1
         return int(max(1, min(wanted, room, shortest - self.horizon_)))
-
-    def _scale(self, windows: np.ndarray, series: np.ndarray):
-        scaling = window_scaling(
-            windows, _context_mask(windows.shape, self.context_length_), scale_floor(series)
-        )
-        return scaling.apply(windows)
 
     def _scale_x(self, values: np.ndarray) -> np.ndarray:
         return np.nan_to_num((values - self.x_loc_) / self.x_scale_)
@@ -800,9 +796,3 @@ def _last_steps(values: np.ndarray, n: int) -> np.ndarray:
         pad = np.full((n - len(tail), values.shape[1]), np.nan)
         tail = np.concatenate([pad, tail])
     return tail.T
-
-
-def _context_mask(shape: tuple[int, ...], context: int) -> np.ndarray:
-    mask = np.zeros(shape, dtype=bool)
-    mask[..., :context] = True
-    return mask

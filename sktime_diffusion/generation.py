@@ -14,7 +14,6 @@ from ._estimator_engine import (
     seed_from,
     tiny_backbone_configuration,
     tiny_test_configurations,
-    window_data,
 )
 from ._series import (
     InstanceSeries,
@@ -32,6 +31,7 @@ from ._windows import (
 from .engine import MaskStrategy, OutpaintRound
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
+from .engine.series_windows import SeriesWindows
 from .engine.streams import random_stream, torch_seed
 from .networks import DilatedConvNetwork, NetworkSpec
 
@@ -239,7 +239,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         windows = self._training_windows(instances)
         masks = MaskStrategy(random=0.2, suffix=0.2, unconditional=0.6, max_ratio=1.0)
         self.model_, self.training_history_ = self._trained_model(
-            frame.shape[1], window_data(windows), masks, self.seed_
+            frame.shape[1], windows, masks, self.seed_
         )
         self.n_sample_calls_ = 0
         self._is_fitted = True
@@ -259,7 +259,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
             return int(max(2, shortest))
         return default_window_length(instances[0].index, shortest)
 
-    def _training_windows(self, instances: list[InstanceSeries]) -> np.ndarray:
+    def _training_windows(self, instances: list[InstanceSeries]) -> SeriesWindows:
         length = self.window_length_
         scaled = [self.scaling_.apply_to_series(instance.values) for instance in instances]
         return training_windows(scaled, length)

@@ -19,7 +19,6 @@ from ._estimator_engine import (
     split_samples,
     tiny_backbone_configuration,
     tiny_test_configurations,
-    window_data,
 )
 from ._sample_cache import new_sampling_state, remembered
 from ._series import (
@@ -38,11 +37,11 @@ from .engine import (
     DiffusionModel,
     MaskStrategy,
     OutpaintRound,
-    WindowData,
     training_budget,
 )
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR
+from .engine.series_windows import SeriesWindows
 from .engine.streams import stream_seed
 from .samples import SamplePaths
 
@@ -358,9 +357,9 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         longest = max(len(instance.values) for instance in instances)
         return default_window_length(instances[0].index, longest)
 
-    def _training_windows(self, instances: list[InstanceSeries]) -> WindowData:
+    def _training_windows(self, instances: list[InstanceSeries]) -> SeriesWindows:
         scaled = self._scaled_padded(instances)
-        return window_data(training_windows(scaled, self.window_length_))
+        return training_windows(scaled, self.window_length_)
 
     # ================================================================== transform
     def _transform(self, X, y=None):

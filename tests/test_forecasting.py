@@ -407,6 +407,19 @@ def test_the_forecasters_automatic_budget_is_two_steps_per_training_window():
     assert fitted.training_history_.n_steps == 300
 
 
+def test_the_forecasters_training_windows_hold_the_series_once_not_every_window():
+    # 20,000 x 2 points in stride-1 windows of 64 + 8 steps: copies of every window
+    # would take about 90 MB, the series 0.3 MB
+    index = pd.date_range("2000-01-01", periods=20_000, freq="h")
+    values = np.random.default_rng(0).normal(size=(20_000, 2)).cumsum(axis=0)
+    y = pd.DataFrame(values, index=index, columns=["a", "b"])
+    fitted = tiny(training_steps=1, context_length=64).fit(y, fh=list(range(1, 9)))
+    windows = fitted._windows_of(y, None)
+    assert len(windows) == 20_000 - 72 + 1
+    held = windows.nbytes
+    assert held < 3 * values.nbytes
+
+
 @pytest.mark.parametrize(
     "length, context",
     [

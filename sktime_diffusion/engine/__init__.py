@@ -11,6 +11,7 @@
 - :mod:`.denoisers`: the torch networks, CSDI-style and dilated-convolution;
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop and its automatic budget;
+- :mod:`.series_windows`: training windows cut from whole series batch by batch;
 - :mod:`.streams`: the named random streams every seeded draw takes its seed from;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """
@@ -25,6 +26,7 @@ from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_ste
 from .sampling import chunk_size, generate
 from .scaling import given_entry_scaling
 from .schedules import SCHEDULES, NoiseSchedule, make_schedule
+from .series_windows import SeriesWindows
 from .training import (
     TrainingConfig,
     TrainingHistory,
@@ -47,6 +49,7 @@ __all__ = [
     "SAMPLERS",
     "SamplerSpec",
     "SCHEDULES",
+    "SeriesWindows",
     "TrainingConfig",
     "TrainingHistory",
     "WindowData",

@@ -22,6 +22,7 @@ from .checks import check_count
 from .masks import MaskStrategy, draw_given_mask
 from .model import DiffusionModel
 from .scaling import standardise_by_given
+from .series_windows import SeriesWindows
 from .streams import stream_seed
 
 __all__ = [
@@ -302,7 +303,7 @@ def _split(n_windows: int, fraction: float, generator: torch.Generator):
 @torch.no_grad()
 def _validation_loss(
     model: DiffusionModel,
-    data: WindowData,
+    data: WindowData | SeriesWindows,
     index: Tensor,
     masks: MaskStrategy,
     config: TrainingConfig,
@@ -364,7 +365,7 @@ def _on(cpu_generator, device_generator, tensor: Tensor):
 
 def train_model(
     model: DiffusionModel,
-    data: WindowData,
+    data: WindowData | SeriesWindows,
     masks: MaskStrategy,
     config: TrainingConfig,
 ) -> TrainingHistory:
@@ -374,7 +375,10 @@ def train_model(
     ----------
     model : DiffusionModel
         Moved to ``config.device``.
-    data : WindowData
+    data : WindowData or SeriesWindows
+        Training windows: copies, or cut per batch from whole series
+        (:class:`~sktime_diffusion.engine.series_windows.SeriesWindows`); both have
+        ``len`` and ``take``.
     masks : MaskStrategy
         How the given entries of each training window are drawn.
     config : TrainingConfig
