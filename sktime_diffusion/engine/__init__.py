@@ -12,6 +12,7 @@
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop and its automatic budget;
 - :mod:`.series_windows`: training windows cut from whole series batch by batch;
+- :mod:`.distributed`: data-parallel training under an initialised process group;
 - :mod:`.streams`: the named random streams every seeded draw takes its seed from;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import torch
@@ -15,8 +16,10 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     Parameters
     ----------
     device : str, torch.device or None
-        ``"auto"`` (or ``None``) picks CUDA when torch sees a GPU and the CPU otherwise;
-        ``"cpu"`` and ``"cuda[:N]"`` are taken as they are.
+        ``"auto"`` (or ``None``) picks CUDA when torch sees a GPU and the CPU otherwise
+        (under ``torchrun``, the GPU of the process's ``LOCAL_RANK``, one GPU a
+        process, as data-parallel training expects); ``"cpu"`` and ``"cuda[:N]"`` are
+        taken as they are.
 
     Returns
     -------
@@ -28,7 +31,12 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         If the name is not a device, or CUDA is asked for but not available.
     """
     if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        local_rank = os.environ.get("LOCAL_RANK")
+        if local_rank is None:
+            return torch.device("cuda")
+        return torch.device("cuda", int(local_rank) % max(torch.cuda.device_count(), 1))
     try:
         chosen = torch.device(device)
     except (RuntimeError, TypeError) as error:

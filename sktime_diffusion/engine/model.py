@@ -423,6 +423,7 @@ class DiffusionModel(nn.Module):
         side: Tensor | None = None,
         generator: torch.Generator | None = None,
         time_power: float = 1.0,
+        shard: slice | None = None,
     ) -> Tensor:
         """Mean squared error of the network output on the target entries only.
 
@@ -438,6 +439,12 @@ class DiffusionModel(nn.Module):
         time_power : float
             Skew of the diffusion times drawn (see ``NoiseSchedule.training_times``):
             1 is uniform, larger values weigh low noise more.
+        shard : slice or None
+            Data-parallel training (:mod:`.distributed`): the windows of the batch
+            this process runs the network on. The times and the noise of the whole
+            batch are drawn, so each window gets what it would get in one process, and
+            the squared error of the shard is divided by the target count of the whole
+            batch: the shards' losses add up to the loss of the batch. None: all.
 
         Returns
         -------
@@ -447,9 +454,15 @@ class DiffusionModel(nn.Module):
         t = self.schedule.training_times(
             batch, generator=generator, device=x0.device, power=time_power
         )
+        noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        n_targets = (observed & ~given).sum().clamp_min(1)
+        if shard is not None:
+            x0, observed, given, t, noise = (
+                part[shard] for part in (x0, observed, given, t, noise)
+            )
+            side = None if side is None else side[shard]
         levels = self.schedule.alpha_sigma(t.to(torch.float64))
         alpha, sigma = levels[0].to(x0), levels[1].to(x0)
-        noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x0 = torch.where(observed, x0, torch.zeros_like(x0))
         shown = self._shown_values(x0, given)
         if self.baseline != "none":
@@ -459,7 +472,11 @@ class DiffusionModel(nn.Module):
         target = regression_target(self.parameterisation, x0, noise, *levels)
         weight = (observed & ~given).to(x0)
         squared_error = (prediction - target).square() * weight
-        return squared_error.sum() / weight.sum().clamp_min(1.0)
+        return squared_error.sum() / n_targets.to(x0)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:meth:`loss`: the call ``DistributedDataParallel`` wraps while training."""
+        return self.loss(*args, **kwargs)
 
     # ----------------------------------------------------------------- persistence
     def config(self) -> dict[str, Any]:

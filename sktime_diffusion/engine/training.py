@@ -11,6 +11,7 @@ ends training early; the number of steps then depends on the machine's speed, so
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ import torch
 from torch import Tensor
 
 from .checks import check_count
+from .distributed import (
+    agree_any,
+    broadcast_seed,
+    process_group,
+    shard_of,
+    sum_over_processes,
+)
 from .masks import MaskStrategy, draw_given_mask
 from .model import DiffusionModel
 from .scaling import standardise_by_given
@@ -386,12 +394,27 @@ def train_model(
     Returns
     -------
     TrainingHistory
+
+    Notes
+    -----
+    With an initialised ``torch.distributed`` process group (:mod:`.distributed`),
+    every process must call this with the same data and configuration: the seed of
+    rank 0 is used by all, each step runs the network on the process's share of the
+    global batch of ``config.batch_size`` windows through
+    :class:`~torch.nn.parallel.DistributedDataParallel`, the history holds the losses
+    of the whole batches, a time budget ends training on every process at the same
+    step, and the weights end identical on every rank. Only rank 0 shows a progress
+    bar.
     """
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
     device = config.device
     model.to(device).train()
+    world_size, rank = process_group()
+    if world_size > 1:
+        config = dataclasses.replace(config, seed=broadcast_seed(config.seed))
+    runner = model if world_size == 1 else _data_parallel(model, device)
     cpu_generator, device_generator = _generators(config.seed, device)
     train_index, validation_index = _split(
         len(data), config.validation_fraction, cpu_generator
@@ -407,7 +430,10 @@ def train_model(
     history = TrainingHistory()
     best_loss, best_state, epochs_without_gain = math.inf, None, 0
     bar = tqdm(
-        total=config.epochs, desc="training", unit="epoch", disable=not config.verbose
+        total=config.epochs,
+        desc="training",
+        unit="epoch",
+        disable=not config.verbose or rank != 0,
     )
     try:
         for epoch in range(config.epochs):
@@ -434,14 +460,25 @@ def train_model(
                 factor = _learning_rate_factor(progress, config.warmup_fraction)
                 for group in optimizer.param_groups:
                     group["lr"] = config.learning_rate * factor
-                loss = model.loss(
-                    values, observed, given, side, device_generator, config.time_power
+                shard = None if world_size == 1 else shard_of(len(batch), world_size, rank)
+                loss = runner(
+                    values,
+                    observed,
+                    given,
+                    side,
+                    device_generator,
+                    config.time_power,
+                    shard=shard,
                 )
-                if not torch.isfinite(loss):
+                batch_loss = sum_over_processes(loss.detach())  # the whole batch's
+                if not torch.isfinite(batch_loss):
                     raise FloatingPointError(
-                        f"the training loss became {float(loss)} at step "
+                        f"the training loss became {float(batch_loss)} at step "
                         f"{history.n_steps}; lower learning_rate or check the data scale"
                     )
+                # DistributedDataParallel averages the gradients of the processes:
+                # scaled by their number, they add up to the whole batch's gradient
+                loss = loss * world_size
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip:
@@ -452,9 +489,11 @@ def train_model(
                     _update_ema(
                         ema, model, config.ema_decay, history.n_steps, config.ema_warmup
                     )
-                epoch_loss += float(loss.detach()) * len(batch)
+                epoch_loss += float(batch_loss) * len(batch)
                 epoch_windows += len(batch)
-                if config.max_time and time.perf_counter() - started > config.max_time:
+                if config.max_time and agree_any(
+                    time.perf_counter() - started > config.max_time
+                ):
                     out_of_time = True
                     break
                 if config.max_steps is not None and history.n_steps >= config.max_steps:
@@ -492,6 +531,19 @@ def train_model(
     model.eval()
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _data_parallel(model: DiffusionModel, device: torch.device) -> torch.nn.Module:
+    """``model`` wrapped for data-parallel training on ``device``.
+
+    The wrapper broadcasts rank 0's weights at once, so every process starts alike.
+    """
+    from torch.nn.parallel import DistributedDataParallel
+
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return DistributedDataParallel(model, device_ids=[index], output_device=index)
+    return DistributedDataParallel(model)
 
 
 def _swap_in(model: DiffusionModel, ema: dict | None) -> dict | None:
