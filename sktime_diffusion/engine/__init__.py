@@ -13,6 +13,7 @@
 - :mod:`.training`: the fit loop and its automatic budget;
 - :mod:`.series_windows`: training windows cut from whole series batch by batch;
 - :mod:`.distributed`: data-parallel training under an initialised process group;
+- :mod:`.checkpoints`: training state saved as it goes, so an interrupted fit resumes;
 - :mod:`.streams`: the named random streams every seeded draw takes its seed from;
 - :mod:`.gaussian`: the exact denoiser of Gaussian data, for checking samplers.
 """

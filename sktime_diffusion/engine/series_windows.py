@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .checkpoints import fingerprint
 from .scaling import given_entry_scaling
 
 __all__ = ["SeriesWindows"]
@@ -166,6 +167,11 @@ class SeriesWindows:
     def n_features(self) -> int:
         """Features of every window."""
         return self._values.shape[0]
+
+    def digest(self) -> str:
+        """A hash of the series, the window starts and how windows are scaled."""
+        held = [self._values, self._starts, self._side, self._floors]
+        return fingerprint(self.length, self.scaling_context, *held)
 
     @property
     def nbytes(self) -> int:

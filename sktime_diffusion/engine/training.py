@@ -13,12 +13,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
+from .checkpoints import fingerprint, load_checkpoint, remove_checkpoint, save_checkpoint
 from .checks import check_count
 from .distributed import (
     agree_any,
@@ -149,6 +151,10 @@ class WindowData:
     def __len__(self) -> int:
         return self.values.shape[0]
 
+    def digest(self) -> str:
+        """A hash of the windows (:func:`~.checkpoints.fingerprint`)."""
+        return fingerprint(self.values, self.observed, self.side)
+
     def take(
         self, index: Tensor, device: torch.device
     ) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -216,6 +222,13 @@ class TrainingConfig:
     device : torch.device
     verbose : bool
         Shows a tqdm progress bar.
+    checkpoint : str, os.PathLike or None
+        File the state of the loop is saved to every ``checkpoint_every`` steps
+        (:mod:`.checkpoints`); a call that finds it there resumes from it, to the
+        weights of a run without a break (on the CPU, bit for bit). It is deleted
+        when training ends. None: no checkpoints.
+    checkpoint_every : int
+        Optimiser steps between two checkpoints.
     """
 
     epochs: int = 100
@@ -236,6 +249,8 @@ class TrainingConfig:
     seed: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     verbose: bool = False
+    checkpoint: str | os.PathLike | None = None
+    checkpoint_every: int = 100
 
     def __post_init__(self) -> None:
         check_count("epochs", self.epochs)
@@ -263,6 +278,7 @@ class TrainingConfig:
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
         check_count("patience", self.patience, allow_none=True)
+        check_count("checkpoint_every", self.checkpoint_every)
 
 
 @dataclass
@@ -429,18 +445,45 @@ def train_model(
     ema = copy.deepcopy(model.state_dict()) if config.ema_decay else None
     history = TrainingHistory()
     best_loss, best_state, epochs_without_gain = math.inf, None, 0
+    first_epoch, resumed = 0, None
+    run_id = None
+    if config.checkpoint is not None:
+        run_id = _run_fingerprint(model, data, masks, config)
+        resumed = load_checkpoint(config.checkpoint, run_id)
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        ema = resumed["ema"]
+        best_loss, best_state = resumed["best_loss"], resumed["best_state"]
+        epochs_without_gain = resumed["epochs_without_gain"]
+        history = TrainingHistory(**resumed["history"])
+        cpu_generator.set_state(resumed["cpu_generator"])
+        device_generator.set_state(resumed["device_generator"])
+        first_epoch = resumed["epoch"]
     bar = tqdm(
         total=config.epochs,
         desc="training",
         unit="epoch",
+        initial=first_epoch,
         disable=not config.verbose or rank != 0,
     )
     try:
-        for epoch in range(config.epochs):
-            order = train_index[torch.randperm(len(train_index), generator=cpu_generator)]
-            epoch_loss, epoch_windows = 0.0, 0
-            out_of_time = out_of_steps = False
-            for start in range(0, len(order), config.batch_size):
+        for epoch in range(first_epoch, config.epochs):
+            if resumed is not None:  # the epoch the checkpoint was written in
+                order, begin = resumed["order"], resumed["position"]
+                epoch_loss, epoch_windows = resumed["epoch_loss"], resumed["epoch_windows"]
+                resumed = None
+            else:
+                order = train_index[
+                    torch.randperm(len(train_index), generator=cpu_generator)
+                ]
+                begin, epoch_loss, epoch_windows = 0, 0.0, 0
+            out_of_time = False
+            out_of_steps = (
+                config.max_steps is not None and history.n_steps >= config.max_steps
+            )
+            begin = len(order) if out_of_steps else begin
+            for start in range(begin, len(order), config.batch_size):
                 batch = order[start : start + config.batch_size]
                 values, observed, side = data.take(batch, device)
                 values = _jitter_levels(
@@ -491,6 +534,28 @@ def train_model(
                     )
                 epoch_loss += float(batch_loss) * len(batch)
                 epoch_windows += len(batch)
+                if run_id is not None and history.n_steps % config.checkpoint_every == 0:
+                    if rank == 0:
+                        save_checkpoint(
+                            config.checkpoint,
+                            {
+                                "fingerprint": run_id,
+                                "model": model.state_dict(),
+                                "optimizer": optimizer.state_dict(),
+                                "ema": ema,
+                                "best_loss": best_loss,
+                                "best_state": best_state,
+                                "epochs_without_gain": epochs_without_gain,
+                                "history": dataclasses.asdict(history),
+                                "cpu_generator": cpu_generator.get_state(),
+                                "device_generator": device_generator.get_state(),
+                                "epoch": epoch,
+                                "order": order,
+                                "position": start + config.batch_size,
+                                "epoch_loss": epoch_loss,
+                                "epoch_windows": epoch_windows,
+                            },
+                        )
                 if config.max_time and agree_any(
                     time.perf_counter() - started > config.max_time
                 ):
@@ -524,6 +589,8 @@ def train_model(
                 break
     finally:
         bar.close()
+    if run_id is not None and rank == 0:
+        remove_checkpoint(config.checkpoint)
     if best_state is not None:
         model.load_state_dict(best_state)
     elif ema is not None:
@@ -531,6 +598,25 @@ def train_model(
     model.eval()
     history.seconds = time.perf_counter() - started
     return history
+
+
+def _run_fingerprint(
+    model: DiffusionModel,
+    data: WindowData | SeriesWindows,
+    masks: MaskStrategy,
+    config: TrainingConfig,
+) -> str:
+    """What a checkpoint must match to be resumed: model, weights, data and settings."""
+    settings = dataclasses.asdict(config)
+    for transient in ("max_time", "device", "verbose", "checkpoint"):
+        settings.pop(transient)
+    return fingerprint(
+        model.config(),
+        *model.state_dict().values(),
+        data.digest(),
+        repr(masks),
+        settings,
+    )
 
 
 def _data_parallel(model: DiffusionModel, device: torch.device) -> torch.nn.Module:
