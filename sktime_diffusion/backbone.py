@@ -240,6 +240,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         training_time_power: float = 1.0,
         training_steps: int = 2000,
         max_time: float | None = None,
+        checkpoint_dir: str | None = None,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         validation_fraction: float = 0.0,
@@ -257,6 +258,7 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         self.training_time_power = training_time_power
         self.training_steps = training_steps
         self.max_time = max_time
+        self.checkpoint_dir = checkpoint_dir
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.validation_fraction = validation_fraction

@@ -174,6 +174,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         n_sampling_steps: int | None = None,
         training_steps: int | None = None,
         max_time: float | None = None,
+        checkpoint_dir: str | None = None,
         batch_size: int = 64,
         learning_rate: float | None = None,
         validation_fraction: float = 0.0,
@@ -194,6 +195,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.n_sampling_steps = n_sampling_steps
         self.training_steps = training_steps
         self.max_time = max_time
+        self.checkpoint_dir = checkpoint_dir
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.validation_fraction = validation_fraction

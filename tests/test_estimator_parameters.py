@@ -36,6 +36,7 @@ CHANGED_ENGINE_PARAMETERS = {
     "n_sampling_steps": 4,
     "training_steps": 7,
     "max_time": 30.0,
+    "checkpoint_dir": "checkpoints",
     "batch_size": 8,
     "learning_rate": 2e-3,
     "validation_fraction": 0.25,

@@ -131,3 +131,33 @@ def test_a_run_that_stops_at_max_steps_resumes_to_the_same_stop(tmp_path, monkey
     assert history.train_loss == expected.train_loss
     for name, value in unbroken.state_dict().items():
         assert torch.equal(value, resumed_model.state_dict()[name]), name
+
+
+def test_an_interrupted_forecaster_fit_resumes_to_the_same_forecasts(tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from sktime_diffusion import DiffusionForecaster
+
+    y = pd.Series(np.sin(np.arange(80) / 3.0) + np.arange(80) / 40.0)
+    settings = {
+        "network": DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
+        "training_steps": 250,
+        "n_samples": 4,
+        "n_sampling_steps": 3,
+        "random_state": 0,
+    }
+    unbroken = DiffusionForecaster(**settings).fit(y, fh=[1, 2])
+    forecaster = DiffusionForecaster(**settings, checkpoint_dir=str(tmp_path))
+    with monkeypatch.context() as patch:
+        _interrupted_after(patch, 150)
+        with pytest.raises(KeyboardInterrupt):
+            forecaster.fit(y, fh=[1, 2])
+    assert len(list(tmp_path.glob("DiffusionForecaster-*.pt"))) == 1
+    forecaster.fit(y, fh=[1, 2])
+    assert forecaster.training_history_.n_steps == 250
+    pd.testing.assert_frame_equal(
+        forecaster.predict_quantiles(alpha=[0.1, 0.9]),
+        unbroken.predict_quantiles(alpha=[0.1, 0.9]),
+    )
+    assert not list(tmp_path.glob("*.pt"))
