@@ -63,7 +63,6 @@ __all__ = [
     "split_samples",
     "tiny_backbone_configuration",
     "tiny_test_configurations",
-    "window_data",
 ]
 
 #: the automatic learning rate: this much per training window, within the bounds below
@@ -307,28 +306,6 @@ def split_samples(n_samples: int, n_members: int) -> list[int]:
     """
     share, remainder = divmod(int(n_samples), int(n_members))
     return [share + (member < remainder) for member in range(int(n_members))]
-
-
-def window_data(values: np.ndarray, side: np.ndarray | None = None) -> WindowData:
-    """Training windows for the engine; NaN marks entries that are not observed.
-
-    Parameters
-    ----------
-    values : np.ndarray of shape (n_windows, n_features, length)
-        Scaled windows, NaN where missing.
-    side : np.ndarray of shape (n_windows, n_side, length) or None
-        Side channels (no NaN).
-
-    Returns
-    -------
-    WindowData
-    """
-    observed = ~np.isnan(values)
-    return WindowData(
-        torch.from_numpy(np.nan_to_num(values)).float(),
-        torch.from_numpy(observed),
-        None if side is None else torch.from_numpy(np.ascontiguousarray(side)).float(),
-    )
 
 
 def make_condition(

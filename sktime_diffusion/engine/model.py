@@ -455,10 +455,11 @@ class DiffusionModel(nn.Module):
             batch, generator=generator, device=x0.device, power=time_power
         )
         noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        n_targets = (observed & ~given).sum().clamp_min(1)
+        targets = observed & ~given
+        n_targets = targets.sum().clamp_min(1)
         if shard is not None:
-            x0, observed, given, t, noise = (
-                part[shard] for part in (x0, observed, given, t, noise)
+            x0, observed, given, targets, t, noise = (
+                part[shard] for part in (x0, observed, given, targets, t, noise)
             )
             side = None if side is None else side[shard]
         levels = self.schedule.alpha_sigma(t.to(torch.float64))
@@ -470,7 +471,7 @@ class DiffusionModel(nn.Module):
         x_t = diffuse(x0, noise, alpha, sigma)
         prediction = self._network_output(x_t, t, levels, shown, given, side)
         target = regression_target(self.parameterisation, x0, noise, *levels)
-        weight = (observed & ~given).to(x0)
+        weight = targets.to(x0)
         squared_error = (prediction - target).square() * weight
         return squared_error.sum() / n_targets.to(x0)
 
