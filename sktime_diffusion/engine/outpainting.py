@@ -19,6 +19,15 @@ Every window is drawn once per path, so ``n_samples`` paths of a window that is 
 same in every path (before any round wrote into it) draw exactly what ``n_samples``
 samples of that one window would (:func:`~sktime_diffusion.engine.sampling.generate`
 repeats a condition sample by sample).
+
+A round is drawn in groups of windows of about :data:`ENTRIES_PER_GROUP` entries
+(windows x paths x features x steps), so the stacked windows, their scaling and the
+sampler's temporaries stay that size however many windows a round has; only the paths
+grow with the data. Each window starts from noise of its own (seeded by the round's
+seed, its series and its first step), so the deterministic samplers draw the same
+paths for any grouping, and a window draws the same whatever other windows a round
+holds (up to the float rounding of network calls of other batch sizes, which some
+CPU kernels have).
 """
 
 from __future__ import annotations
@@ -34,8 +43,13 @@ from torch import Tensor
 from .model import Condition, DiffusionModel
 from .sampling import generate
 from .scaling import standardise_by_given
+from .streams import stream_seed
 
-__all__ = ["OutpaintRound", "outpaint"]
+__all__ = ["ENTRIES_PER_GROUP", "OutpaintRound", "outpaint"]
+
+#: Entries (windows x paths x features x steps) drawn together in one group of a
+#: round: about 8 MB per float32 copy of them, whatever the number of windows.
+ENTRIES_PER_GROUP = 2**21
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ def outpaint(
     fill: Sequence[Tensor] | None = None,
     side: Sequence[Tensor] | None = None,
     window_scale_floor: Tensor | None = None,
+    origins: Sequence[tuple[int, int]] | None = None,
     sampler: str = "dpm_solver",
     n_steps: int | None = None,
     max_batch: int | str | None = "auto",
@@ -111,6 +126,11 @@ def outpaint(
         of its given entries, at least this scale
         (:func:`~sktime_diffusion.engine.scaling.given_entry_scaling`), and its draws
         are scaled back.
+    origins : sequence of (int, int) or None
+        Per series, the ``(series number, step)`` of its first step in the data it
+        was cut from: a window's noise is keyed by its series number and first step
+        there, so a long series drawn in stretches draws what it would drawn whole.
+        None: each series' own number and step 0.
     sampler, n_steps, max_batch, progress, **sampler_options
         As for :func:`~sktime_diffusion.engine.sampling.generate`; ``progress`` is
         called with the finished grid steps of every network-call chunk of every round.
@@ -125,6 +145,13 @@ def outpaint(
     _check_arguments(
         model, values, rounds, window_length, n_samples, fill, side, window_scale_floor
     )
+    if origins is not None and len(origins) != len(values):
+        raise ValueError(
+            f"outpaint: origins needs one (series number, step) per series, got "
+            f"{len(origins)} for {len(values)} series"
+        )
+    if origins is None:
+        origins = [(number, 0) for number in range(len(values))]
     device = model.device
     paths = [
         series.to(device, torch.float64).expand(n_samples, -1, -1).clone()
@@ -144,27 +171,80 @@ def outpaint(
         progress=progress,
         **sampler_options,
     )
+    n_features = paths[0].shape[1]
+    group_size = max(1, ENTRIES_PER_GROUP // (n_samples * n_features * window_length))
     for round_ in rounds:
         windows, drawn = _drawn_entries(round_, fill, generated, window_length)
-        if not windows:
-            continue
-        spans = [(i, slice(start, start + window_length)) for i, start in windows]
-        current = torch.stack([paths[i][:, :, w] for i, w in spans])  # (n, S, F, L)
-        given = torch.stack([(known[i] | generated[i])[:, w] for i, w in spans])
-        given = given & ~drawn  # (n, F, L)
-        window_side = (
-            None if side is None else torch.stack([side[i][:, w] for i, w in spans])
-        )
-        floor = None
-        if window_scale_floor is not None:
-            floor = window_scale_floor[[i for i, _ in spans]]
-        draws = _draw_windows(
-            model, current, given, window_side, floor, round_.seed, draw_options
-        )
-        for (i, w), new, mask in zip(spans, draws, drawn, strict=True):
-            paths[i][:, :, w] = torch.where(mask, new, paths[i][:, :, w])
-            generated[i][:, w] |= mask
+        # windows of one series do not overlap within a round: a group's writes
+        # cannot change what a later group of the round is given
+        for first in range(0, len(windows), group_size):
+            group = windows[first : first + group_size]
+            group_drawn = drawn[first : first + group_size]
+            spans = [(i, slice(start, start + window_length)) for i, start in group]
+            current = torch.stack([paths[i][:, :, w] for i, w in spans])  # (n,S,F,L)
+            # sliced before combined: the whole series' mask per window would add up
+            given = torch.stack([known[i][:, w] | generated[i][:, w] for i, w in spans])
+            given = given & ~group_drawn  # (n, F, L)
+            window_side = (
+                None if side is None else torch.stack([side[i][:, w] for i, w in spans])
+            )
+            floor = None
+            if window_scale_floor is not None:
+                floor = window_scale_floor[[i for i, _ in spans]]
+            keys = [(origins[i][0], origins[i][1] + start) for i, start in group]
+            seeds = _WindowSeeds(round_.seed, keys)
+            draws = _draw_windows(
+                model, current, given, window_side, floor, seeds, draw_options
+            )
+            for (i, w), new, mask in zip(spans, draws, group_drawn, strict=True):
+                paths[i][:, :, w] = torch.where(mask, new, paths[i][:, :, w])
+                generated[i][:, w] |= mask
     return paths
+
+
+@dataclass(frozen=True)
+class _WindowSeeds:
+    """The seeds of one group of a round's windows.
+
+    Parameters
+    ----------
+    round_seed : int
+        The round's seed.
+    windows : list of (int, int)
+        ``(series number, first step)`` of the group's windows (see ``origins`` of
+        :func:`outpaint`).
+    """
+
+    round_seed: int
+    windows: list[tuple[int, int]]
+
+    def start_noise(
+        self, n_samples: int, n_features: int, length: int, model: DiffusionModel
+    ) -> Tensor:
+        """Standard normal noise of every path of every window, each window's own.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_windows * n_samples, 1, n_features, length)
+            In the model's dtype, on its device.
+        """
+        dtype = next(model.parameters()).dtype
+        noise = torch.empty(
+            (len(self.windows), n_samples, n_features, length),
+            dtype=dtype,
+            device=model.device,
+        )
+        for row, (number, start) in enumerate(self.windows):
+            seed = stream_seed(self.round_seed, "outpaint window", number, start)
+            generator = torch.Generator(model.device).manual_seed(seed)
+            noise[row].normal_(generator=generator)
+        return noise.reshape(-1, 1, n_features, length)
+
+    def group_generator(self, device: torch.device) -> torch.Generator:
+        """The generator of the group's other draws (the stochastic samplers' noise)."""
+        number, start = self.windows[0]
+        seed = stream_seed(self.round_seed, "outpaint group", number, start)
+        return torch.Generator(device).manual_seed(seed)
 
 
 def _drawn_entries(
@@ -201,7 +281,7 @@ def _draw_windows(
     given: Tensor,
     side: Tensor | None,
     floor: Tensor | None,
-    seed: int,
+    seeds: _WindowSeeds,
     draw_options: dict[str, Any],
 ) -> Tensor:
     """One draw per path of every window, given its ``given`` entries.
@@ -214,6 +294,8 @@ def _draw_windows(
     side : torch.Tensor of shape (n_windows, n_side, length) or None
     floor : torch.Tensor of shape (n_windows, n_features) or None
         See ``window_scale_floor`` of :func:`outpaint`.
+    seeds : _WindowSeeds
+        The windows' start noise and the group's generator.
 
     Returns
     -------
@@ -230,8 +312,14 @@ def _draw_windows(
         floor = floor.repeat_interleave(n_samples, dim=0)[:, :, None]
         flat, loc, scale = standardise_by_given(flat, given, given, floor)
     condition = Condition(flat, given, side)
-    generator = torch.Generator(model.device).manual_seed(int(seed))
-    draws = generate(model, condition, 1, generator=generator, **draw_options)[:, 0]
+    draws = generate(
+        model,
+        condition,
+        1,
+        generator=seeds.group_generator(model.device),
+        start_noise=seeds.start_noise(n_samples, n_features, length, model),
+        **draw_options,
+    )[:, 0]
     draws = draws.to(torch.float64)
     if floor is not None:
         draws = draws * scale + loc

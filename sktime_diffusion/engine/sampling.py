@@ -76,6 +76,7 @@ def generate(
     sampler: str = "dpm_solver",
     n_steps: int | None = None,
     generator: torch.Generator | None = None,
+    start_noise: Tensor | None = None,
     max_batch: int | str | None = "auto",
     progress: Any = None,
     **sampler_options: Any,
@@ -97,7 +98,13 @@ def generate(
         steps are not warned about here: callers that take a count from a user pass
         it through :func:`~sktime_diffusion.engine.samplers.resolve_sampling_steps`.
     generator : torch.Generator or None
-        On the model's device; the only source of randomness.
+        On the model's device; the only source of randomness besides
+        ``start_noise``.
+    start_noise : torch.Tensor of shape (batch, n_samples, n_features, length) or None
+        Standard normal noise the samples start from (the sampler scales it to the
+        schedule's largest noise level); None: drawn from ``generator``. Callers that
+        draw it window by window get samples that do not depend on how they batch
+        windows.
     max_batch : int, "auto" or None
         Most windows (conditions x samples) sampled at once; see :func:`chunk_size`.
         The deterministic samplers (DDIM with ``eta=0``, Heun, DPM-Solver++) give the
@@ -129,9 +136,16 @@ def generate(
     total = repeated.shape[0]
     chunk = chunk_size(total, n_features * length, device, max_batch)
     _, sigma_max = model.schedule.alpha_sigma(times[:1])
-    start_noise = float(sigma_max[0]) * torch.randn(
-        repeated.shape, generator=generator, device=device, dtype=dtype
-    )
+    if start_noise is None:
+        noise = torch.randn(repeated.shape, generator=generator, device=device, dtype=dtype)
+    elif tuple(start_noise.shape) != (batch, n_samples, n_features, length):
+        raise ValueError(
+            f"generate: start_noise needs shape {(batch, n_samples, n_features, length)}"
+            f" (windows, samples, features, steps), got {tuple(start_noise.shape)}"
+        )
+    else:
+        noise = start_noise.to(device, dtype).reshape(repeated.shape)
+    start_noise = float(sigma_max[0]) * noise
     # the baseline depends on a window's condition only: one per window, not per sample
     window_baselines = model.baseline_of(condition.values, condition.given)
     was_training = model.training

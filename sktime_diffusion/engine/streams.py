@@ -35,6 +35,12 @@ purpose                     draws
                             backbone's seed)
 ``threshold fold``          the training seed of the detector's model of one fold of
                             its out-of-fold threshold (number: the fold)
+``outpaint window``         the start noise of one window of an outpainting round
+                            (seed: the round's; numbers: the window's series and
+                            first step)
+``outpaint group``          the stochastic samplers' noise of one group of an
+                            outpainting round's windows (numbers: those of its first
+                            window)
 ==========================  ==========================================================
 """
 
@@ -60,6 +66,8 @@ PURPOSES = {
     "training global": 11,
     "pretraining stage": 12,
     "threshold fold": 13,
+    "outpaint window": 14,
+    "outpaint group": 15,
 }
 
 

@@ -111,6 +111,38 @@ def test_generate_is_seeded_and_chunking_does_not_change_samples():
     )
 
 
+def test_generate_starts_from_the_given_start_noise_instead_of_the_generator():
+    """The noise a caller draws window by window is what the sampler starts from."""
+    model = small_model()
+    condition = Condition(
+        torch.zeros(2, N_FEATURES, LENGTH),
+        torch.zeros(2, N_FEATURES, LENGTH, dtype=torch.bool),
+    )
+    noise = torch.randn(
+        (2, 3, N_FEATURES, LENGTH), generator=torch.Generator().manual_seed(4)
+    )
+
+    def draw(seed, start_noise):
+        generator = torch.Generator().manual_seed(seed)
+        options = {"sampler": "dpm_solver", "n_steps": 4, "generator": generator}
+        return generate(model, condition, 3, start_noise=start_noise, **options)
+
+    # the generator that drew the same noise in one call gives the same samples
+    from_generator = generate(
+        model,
+        condition,
+        3,
+        sampler="dpm_solver",
+        n_steps=4,
+        generator=torch.Generator().manual_seed(4),
+    )
+    torch.testing.assert_close(draw(0, noise), from_generator, rtol=0, atol=0)
+    torch.testing.assert_close(draw(0, noise), draw(1, noise), rtol=0, atol=0)
+    assert not torch.allclose(draw(0, noise), draw(0, torch.randn_like(noise)))
+    with pytest.raises(ValueError, match=r"start_noise needs shape \(2, 3, 3, 8\)"):
+        draw(0, noise[:, :2])
+
+
 @pytest.mark.parametrize(
     ("n_windows", "window_entries", "device", "max_batch", "expected"),
     [
