@@ -672,11 +672,15 @@ class DiffusionEngineMixin:
         fill: list[np.ndarray] | None = None,
         side: list[np.ndarray] | None = None,
         window_scale_floor: np.ndarray | None = None,
+        origins: list[tuple[int, int]] | None = None,
+        progress: Callable | None = None,
     ) -> list[np.ndarray]:
         """Outpaint with this estimator's sampler, device and progress bar.
 
         :func:`~sktime_diffusion.engine.outpainting.outpaint` on arrays: the arguments
         go to the sampling device once, the paths come back as float64 on the CPU.
+        ``progress``: the ``update`` of a bar the caller holds (one bar over several
+        calls); None opens a bar of this call when ``verbose``.
 
         Returns
         -------
@@ -693,7 +697,10 @@ class DiffusionEngineMixin:
         if window_scale_floor is not None:
             window_scale_floor = torch.as_tensor(window_scale_floor, device=device)
         n_steps = check_sampler(self.sampler, self.n_sampling_steps)  # warned at fit
-        with self._sampling_progress(None) as progress:
+        bar = contextlib.nullcontext(progress)
+        if progress is None:
+            bar = self._sampling_progress(None)
+        with bar as progress:
             paths = outpaint(
                 model,
                 on_device(values),
@@ -703,6 +710,7 @@ class DiffusionEngineMixin:
                 fill=on_device(fill),
                 side=on_device(side),
                 window_scale_floor=window_scale_floor,
+                origins=origins,
                 sampler=self.sampler,
                 n_steps=n_steps,
                 progress=progress,

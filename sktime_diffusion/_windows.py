@@ -142,16 +142,23 @@ class WindowScaling:
         """
         return self.apply(values.T[None])[0]
 
-    def invert(self, values: np.ndarray) -> np.ndarray:
+    def invert(self, values: np.ndarray, in_place: bool = False) -> np.ndarray:
         """Undo :meth:`apply`; extra middle axes (samples) broadcast.
 
         Parameters
         ----------
         values : np.ndarray of shape (n_windows, ..., n_features, length)
+        in_place : bool
+            Overwrite ``values`` (float64, writeable) instead of returning a new
+            array: the same numbers without a second copy of many samples.
         """
         extra = values.ndim - 3
         shape = (self.loc.shape[0],) + (1,) * extra + self.loc.shape[1:]
-        return values * self.scale.reshape(shape) + self.loc.reshape(shape)
+        if not in_place:
+            return values * self.scale.reshape(shape) + self.loc.reshape(shape)
+        values *= self.scale.reshape(shape)
+        values += self.loc.reshape(shape)
+        return values
 
 
 def scale_floor(values: np.ndarray, share: float = 0.1) -> np.ndarray:

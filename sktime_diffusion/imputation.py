@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,10 @@ __all__ = ["DiffusionImputer"]
 
 #: fewest observed values per column that training needs
 MIN_OBSERVED_PER_COLUMN = 10
+#: bytes of float64 imputations (samples x rows x columns) a summary draws at once:
+#: beyond them ``transform``, ``transform_quantiles`` and ``transform_interval`` draw a
+#: stretch of each series at a time and keep only its summaries
+STREAMED_SAMPLE_BYTES = 256 * 2**20
 
 #: the imputer's long-series rule of the automatic training budget: 0.3 steps per
 #: training window (about 19 passes over the data in batches of 64), up to 3000 steps
@@ -89,7 +93,13 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
     imputations themselves, and :meth:`transform_quantiles` and
     :meth:`transform_interval` their spread per entry.
     With a fixed ``random_state`` every call draws the same imputations, so all of
-    them agree.
+    them agree. Where the imputations of the data would hold more than 256 MB
+    (:data:`~sktime_diffusion.imputation.STREAMED_SAMPLE_BYTES`), ``transform``,
+    ``transform_quantiles`` and ``transform_interval`` draw them a stretch of each
+    series at a time and keep only their summaries, so memory does not grow with
+    ``n_samples`` times the data; they are the same imputations, up to the float
+    rounding of network calls of other batch sizes (only ``transform_samples``
+    holds them all).
 
     Gaps of any length, including at the start and the end, are filled in two
     rounds: first windows that tile the series side by side, then windows centred on
@@ -371,11 +381,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         missing = np.isnan(values)
         if not missing.any():
             return frame.copy()
-        paths = self._paths(frame, instances, int(self.n_samples))
         if self.point_estimate == "mean":
-            fill = paths.mean().to_numpy()
+            fill = self._summary(frame, instances, SamplePaths.mean).to_numpy()
         else:
-            fill = paths.quantiles([0.5]).to_numpy()
+            median = lambda paths: paths.quantiles([0.5])  # noqa: E731
+            fill = self._summary(frame, instances, median).to_numpy()
         out = frame.copy()
         columns = np.flatnonzero(missing.any(axis=0))
         for column in columns:
@@ -431,7 +441,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         """
         alpha = _check_probabilities(type(self).__name__, "alpha", alpha)
         frame, instances = self._checked_public_input(X)
-        return self._paths(frame, instances, int(self.n_samples)).quantiles(alpha)
+        return self._summary(frame, instances, lambda paths: paths.quantiles(alpha))
 
     def transform_interval(
         self, X, coverage: float | Sequence[float] = 0.9
@@ -452,7 +462,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         owner = type(self).__name__
         coverage = _check_probabilities(owner, "coverage", coverage, open_interval=True)
         frame, instances = self._checked_public_input(X)
-        return self._paths(frame, instances, int(self.n_samples)).intervals(coverage)
+        return self._summary(frame, instances, lambda paths: paths.intervals(coverage))
 
     # ================================================================== checks
     def _checked_public_input(self, X) -> tuple[pd.DataFrame, list[InstanceSeries]]:
@@ -474,6 +484,140 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         return frame, instances
 
     # ================================================================== sampling
+    def _summary(
+        self,
+        frame: pd.DataFrame,
+        instances: list[InstanceSeries],
+        summarise: Callable[[SamplePaths], pd.DataFrame],
+    ) -> pd.DataFrame:
+        """``summarise`` of the ``n_samples`` imputations of ``frame``, on its rows.
+
+        When the imputations of ``frame`` hold at most :data:`STREAMED_SAMPLE_BYTES`
+        they are drawn whole (and shared by the calls on the same data, see
+        :meth:`_samples`); beyond, each series is drawn a stretch of rows at a time
+        and only the summaries of each stretch are kept (:meth:`_streamed_summary`),
+        so the memory does not grow with the samples of the whole data. Both draw
+        the same imputations (a window's noise depends on its place in its series
+        only), up to the float rounding of network calls of other batch sizes.
+
+        Parameters
+        ----------
+        summarise : callable
+            Takes the :class:`SamplePaths` of some rows, returns a frame on them.
+        """
+        n_samples = int(self.n_samples)
+        if n_samples * frame.size * 8 <= STREAMED_SAMPLE_BYTES:
+            return summarise(self._paths(frame, instances, n_samples))
+        return self._streamed_summary(frame, instances, n_samples, summarise)
+
+    def _streamed_summary(
+        self,
+        frame: pd.DataFrame,
+        instances: list[InstanceSeries],
+        n_samples: int,
+        summarise: Callable[[SamplePaths], pd.DataFrame],
+    ) -> pd.DataFrame:
+        """``summarise`` of imputations drawn a stretch of rows at a time.
+
+        A stretch is whole windows of a series holding about a quarter of
+        :data:`STREAMED_SAMPLE_BYTES` of imputations; it is drawn with the windows of
+        both rounds its values depend on (one more window of round 1 on either side,
+        the border windows into them), so every stretch gets what the whole series
+        would. Observed rows are summaries of their observed values.
+        """
+        length = self.window_length_
+        window_bytes = 8 * n_samples * frame.shape[1] * length
+        stretch = max(1, STREAMED_SAMPLE_BYTES // (4 * window_bytes) - 2)
+        scaled = self._scaled_padded(instances)
+        lengths = [len(instance.values) for instance in instances]
+        windows = _tiling_windows(scaled, lengths, length)
+        seeds = member_seeds(self.seed_, len(self.models_))
+        shares = split_samples(n_samples, len(self.models_))
+        summary, columns = None, None
+        with self._sampling_progress(None) as progress:
+            for number, first, low, high in _stretches(scaled, stretch, length):
+                rows = slice(first, min(first + stretch * length, lengths[number]))
+                if rows.start >= rows.stop:
+                    continue  # a stretch of padding only
+                cut = [
+                    [
+                        start - low
+                        for i, start in round_windows
+                        if i == number and low <= start <= high - length
+                    ]
+                    for round_windows in windows
+                ]
+                parts = [
+                    self._draw_stretch(
+                        model,
+                        seed,
+                        scaled[number][:, low:high],
+                        cut,
+                        (number, low),
+                        share,
+                        progress,
+                    )[:, :, first - low : rows.stop - low]
+                    for model, seed, share in zip(self.models_, seeds, shares, strict=True)
+                    if share > 0
+                ]
+                samples = np.concatenate(parts).transpose(0, 2, 1)  # (S, rows, F)
+                values = instances[number].values[rows]
+                np.copyto(samples, values, where=~np.isnan(values))
+                where = instances[number].rows[rows]
+                piece = summarise(
+                    SamplePaths.of_rows(samples, frame.index[where], frame.columns)
+                )
+                if summary is None:
+                    summary = np.empty((len(frame), piece.shape[1]))
+                    columns = piece.columns
+                summary[where] = piece.to_numpy()
+        return pd.DataFrame(summary, index=frame.index, columns=columns)
+
+    def _draw_stretch(
+        self,
+        model: DiffusionModel,
+        seed: int,
+        values: np.ndarray,
+        windows: list[list[int]],
+        origin: tuple[int, int],
+        n_samples: int,
+        progress: Callable | None,
+    ) -> np.ndarray:
+        """One model's imputations of a stretch of a series, in the data's units.
+
+        Parameters
+        ----------
+        values : np.ndarray of shape (n_features, n_steps)
+            The stretch, standardised and padded.
+        windows : list of two lists of int
+            First steps in the stretch of the windows of round 1 and round 2.
+        origin : (int, int)
+            The series' number and the stretch's first step in it.
+
+        Returns
+        -------
+        np.ndarray of shape (n_samples, n_features, n_steps)
+        """
+        rounds = _tiling_rounds(
+            seed,
+            [[(0, start) for start in starts] for starts in windows],
+            self.window_length_,
+        )
+        floor = None
+        if self.backbone is not None:
+            floor = np.full((1, values.shape[0]), BACKBONE_WINDOW_FLOOR)
+        (paths,) = self._outpaint(
+            model,
+            [values],
+            rounds,
+            self.window_length_,
+            n_samples,
+            window_scale_floor=floor,
+            origins=[origin],
+            progress=progress,
+        )
+        return self.scaling_.invert(paths[None], in_place=True)[0]
+
     def _paths(
         self, frame: pd.DataFrame, instances: list[InstanceSeries], n_samples: int
     ) -> SamplePaths:
@@ -500,11 +644,11 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         def draw() -> np.ndarray:
             samples = np.empty((n_samples, *shape))
             imputations = self._impute(instances, n_samples)
-            for instance, paths in zip(instances, imputations, strict=True):
-                observed = ~np.isnan(instance.values)
-                samples[:, instance.rows] = np.where(
-                    observed, instance.values, paths.transpose(0, 2, 1)
-                )
+            for number, instance in enumerate(instances):
+                paths = imputations[number].transpose(0, 2, 1)  # (S, n_rows, F)
+                np.copyto(paths, instance.values, where=~np.isnan(instance.values))
+                samples[:, instance.rows] = paths
+                imputations[number] = None  # one copy of the samples at a time
             samples.setflags(write=False)  # shared by the calls that reuse it
             return samples
 
@@ -526,6 +670,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             for model, seed, share in zip(self.models_, seeds, shares, strict=True)
             if share > 0
         ]
+        if len(parts) == 1:
+            return parts[0]
         return [np.concatenate(series, axis=0) for series in zip(*parts, strict=True)]
 
     def _impute_with(
@@ -549,35 +695,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         length = self.window_length_
         scaled = self._scaled_padded(instances)
         lengths = [len(instance.values) for instance in instances]
-
-        def missing(number: int, start: int, stop: int) -> bool:
-            """Whether series ``number`` misses a value in steps ``start:stop``."""
-            return bool(
-                np.isnan(scaled[number][:, start : min(stop, lengths[number])]).any()
-            )
-
-        side_by_side = [
-            (number, start)
-            for number, z in enumerate(scaled)
-            for start in range(0, z.shape[1], length)
-            if missing(number, start, start + length)
-        ]
-        quarter = length // 4
-        across_borders = [
-            (number, start)
-            for number, z in enumerate(scaled)
-            for start in range(length // 2, z.shape[1] - length + 1, length)
-            if quarter > 0 and missing(number, start + quarter, start + length - quarter)
-        ]
-        rounds = [
-            OutpaintRound(side_by_side, seed=stream_seed(seed, "imputation round", 0)),
-            OutpaintRound(
-                across_borders,
-                seed=stream_seed(seed, "imputation round", 1),
-                steps=slice(quarter, length - quarter),
-                redraw=True,
-            ),
-        ]
+        rounds = _tiling_rounds(seed, _tiling_windows(scaled, lengths, length), length)
         # a backbone's model samples each window in its own units, as it was trained
         floor = None
         if self.backbone is not None:
@@ -587,7 +705,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
             model, scaled, rounds, length, n_samples, window_scale_floor=floor
         )
         return [
-            self.scaling_.invert(path[None, :, :, :n])[0]
+            self.scaling_.invert(path[None, :, :, :n], in_place=True)[0]
             for path, n in zip(paths, lengths, strict=True)
         ]
 
@@ -621,6 +739,84 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
 
 
 # ====================================================================== helpers
+def _tiling_windows(
+    scaled: list[np.ndarray], lengths: list[int], length: int
+) -> list[list[tuple[int, int]]]:
+    """The windows of the two rounds that hold a missing entry to draw.
+
+    Parameters
+    ----------
+    scaled : list of np.ndarray of shape (n_features, n_padded_timepoints)
+        The series, padded with NaN to whole windows.
+    lengths : list of int
+        Each series' own length (the padding is not missing data).
+    length : int
+        Steps per window.
+
+    Returns
+    -------
+    list of two lists of (int, int)
+        ``(series number, first step)`` of round 1's windows side by side and of
+        round 2's windows across their borders (whose middle half holds a missing
+        entry).
+    """
+
+    def missing(number: int, start: int, stop: int) -> bool:
+        """Whether series ``number`` misses a value in steps ``start:stop``."""
+        return bool(np.isnan(scaled[number][:, start : min(stop, lengths[number])]).any())
+
+    quarter = length // 4
+    side_by_side = [
+        (number, start)
+        for number, z in enumerate(scaled)
+        for start in range(0, z.shape[1], length)
+        if missing(number, start, start + length)
+    ]
+    across_borders = [
+        (number, start)
+        for number, z in enumerate(scaled)
+        for start in range(length // 2, z.shape[1] - length + 1, length)
+        if quarter > 0 and missing(number, start + quarter, start + length - quarter)
+    ]
+    return [side_by_side, across_borders]
+
+
+def _tiling_rounds(
+    seed: int, windows: list[list[tuple[int, int]]], length: int
+) -> list[OutpaintRound]:
+    """The imputer's two rounds of :func:`_tiling_windows`' windows."""
+    quarter = length // 4
+    side_by_side, across_borders = windows
+    return [
+        OutpaintRound(side_by_side, seed=stream_seed(seed, "imputation round", 0)),
+        OutpaintRound(
+            across_borders,
+            seed=stream_seed(seed, "imputation round", 1),
+            steps=slice(quarter, length - quarter),
+            redraw=True,
+        ),
+    ]
+
+
+def _stretches(
+    scaled: list[np.ndarray], stretch: int, length: int
+) -> Iterator[tuple[int, int, int, int]]:
+    """The stretches of ``stretch`` windows of every series, and what they draw.
+
+    Yields
+    ------
+    (int, int, int, int)
+        The series number, the stretch's first step, and the steps ``low:high`` drawn
+        for it: a window more on either side (round 2's windows across the stretch's
+        borders are given round 1's values there).
+    """
+    for number, series in enumerate(scaled):
+        padded = series.shape[1]
+        for first in range(0, padded, stretch * length):
+            last = min(first + stretch * length, padded)
+            yield number, first, max(0, first - length), min(padded, last + length)
+
+
 def _pad(values: np.ndarray, length: int) -> np.ndarray:
     """Pad with NaN on the right to a positive multiple of ``length`` steps."""
     n_features, n_timepoints = values.shape

@@ -19,6 +19,9 @@ __all__ = ["SamplePaths", "empirical_quantile_positions"]
 
 #: the two columns of an interval, in the order of sktime's ``predict_interval``
 BOUNDS = ("lower", "upper")
+#: samples sorted at once for quantiles (8 MB of float64): a long stretch of time is
+#: sorted piece by piece
+SORTED_ENTRIES = 2**20
 
 
 def empirical_quantile_positions(n_samples: int, alpha: Sequence[float]) -> np.ndarray:
@@ -151,9 +154,16 @@ class SamplePaths:
             Features outer, ``alpha`` inner.
         """
         positions = empirical_quantile_positions(self.n_samples, alpha)
-        ordered = np.sort(self.values, axis=1)[:, positions]  # (inst, A, F, T)
-        array = ordered.transpose(0, 3, 2, 1)  # (inst, T, F, A)
-        return array.reshape(array.shape[0], array.shape[1], -1)
+        n_instances, n_samples, n_features, n_times = self.values.shape
+        shape = (n_instances, n_times, n_features, len(positions))
+        array = np.empty(shape, dtype=self.values.dtype)
+        # sorted a stretch of time at a time: one sorted copy of a stretch, not of all
+        stretch = max(1, SORTED_ENTRIES // max(1, n_instances * n_samples * n_features))
+        for start in range(0, n_times, stretch):
+            times = slice(start, start + stretch)
+            ordered = np.sort(self.values[..., times], axis=1)[:, positions]
+            array[:, times] = ordered.transpose(0, 3, 2, 1)  # (inst, T, F, A)
+        return array.reshape(n_instances, n_times, -1)
 
     def mean(self) -> pd.DataFrame:
         """Mean over samples, columns as the data."""

@@ -461,3 +461,47 @@ def test_public_methods_check_their_arguments(fitted, gappy):
         fitted.transform_interval(gappy, coverage=1.5)
     with pytest.raises(ValueError, match="alpha"):
         fitted.transform_quantiles(gappy, alpha=[-0.1])
+
+
+@pytest.mark.parametrize("n_models", [1, 2])
+def test_long_data_is_summarised_a_stretch_at_a_time_to_the_same_answers(
+    monkeypatch, n_models
+):
+    """Beyond STREAMED_SAMPLE_BYTES of imputations transform and its summaries draw a
+    stretch of each series at a time (never all samples at once) and give what the
+    whole draw gives (up to float32 rounding), on series of unequal length."""
+    import sktime_diffusion.imputation as imputation
+
+    panel = _make_hierarchical(
+        hierarchy_levels=(2,), min_timepoints=70, max_timepoints=90, random_state=0
+    )
+    rng = np.random.default_rng(3)
+    gappy = panel.mask(rng.random(panel.shape) < 0.15)
+    gappy.iloc[20:35] = np.nan  # a gap across window borders
+    imputer = tiny(window_length=8, n_models=n_models, n_samples=5).fit(gappy)
+    whole = (
+        imputer.transform(gappy),
+        imputer.transform_quantiles(gappy, [0.1, 0.9]),
+        imputer.transform_interval(gappy, 0.8),
+    )
+    drawn = []
+    draw_stretch = imputation.DiffusionImputer._draw_stretch
+
+    def recording(self, model, seed, values, *args):
+        drawn.append(values.shape[1])
+        return draw_stretch(self, model, seed, values, *args)
+
+    # stretches of 2 windows (8 steps each), drawn with a window more either side
+    window_bytes = 8 * 5 * 1 * 8
+    monkeypatch.setattr(imputation, "STREAMED_SAMPLE_BYTES", 4 * 4 * window_bytes)
+    monkeypatch.setattr(imputation.DiffusionImputer, "_draw_stretch", recording)
+    streamed = (
+        imputer.transform(gappy),
+        imputer.transform_quantiles(gappy, [0.1, 0.9]),
+        imputer.transform_interval(gappy, 0.8),
+    )
+    assert drawn and max(drawn) == 4 * 8
+    # the same draws; network calls of other batch sizes round float32 differently
+    for expected, got in zip(whole, streamed, strict=True):
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-5)
+    assert not streamed[0].isna().any().any()

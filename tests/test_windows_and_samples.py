@@ -215,3 +215,31 @@ def test_sample_paths_of_rows_summarise_on_a_panels_own_rows():
     frame = paths.to_frame()
     assert frame.index.names == ["sample", "key", "t"]
     np.testing.assert_array_equal(frame.to_numpy(), samples.reshape(-1, 2))
+
+
+def test_quantiles_sorted_a_stretch_of_time_at_a_time_are_those_of_one_sort(monkeypatch):
+    """Long paths are sorted piece by piece (one sorted copy of a stretch at a time)."""
+    import sktime_diffusion.samples as samples_module
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(2, 7, 3, 11)).astype(np.float32)
+    expected = np.sort(values, axis=1)[:, empirical_quantile_positions(7, [0.1, 0.5])]
+    paths = SamplePaths(
+        values, [("a",), ("b",)], pd.RangeIndex(11), pd.Index(list("xyz")), ["id"]
+    )
+    monkeypatch.setattr(samples_module, "SORTED_ENTRIES", 2 * 7 * 3 * 2)  # 2 steps
+    stretched = paths.quantiles([0.1, 0.5])
+    assert stretched.dtypes.unique().tolist() == [np.float32]
+    np.testing.assert_array_equal(
+        stretched.to_numpy().reshape(2, 11, 3, 2), expected.transpose(0, 3, 2, 1)
+    )
+
+
+def test_window_scaling_inverts_in_place_to_the_same_numbers():
+    rng = np.random.default_rng(1)
+    windows = rng.normal(5, 2, size=(1, 4, 2, 10))  # (windows, samples, F, L)
+    scaling = window_scaling(windows[:, 0], np.ones((1, 2, 10), dtype=bool))
+    copy = scaling.invert(windows)
+    same = windows.copy()
+    assert scaling.invert(same, in_place=True) is same
+    np.testing.assert_array_equal(same, copy)
