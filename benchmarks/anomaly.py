@@ -262,17 +262,14 @@ def main() -> None:
         default=None,
         help="comma-separated row files of earlier runs: print their tables (a later "
         "file's rows replace an earlier file's rows of the same series and method; "
-        "rows of methods this version no longer reports are left out)",
+        "rows of methods this version no longer reports are left out); FILE=LABEL "
+        "names that file's diffusion rows 'diffusion, LABEL' (say, a run with a "
+        "backbone), so runs of other parameters sit side by side",
     )
     args = parser.parse_args()
     if args.from_json is not None:
-        merged = {}
-        current = {*METHODS, *DIFFUSION_ROWS, *FOREST_ROWS}
-        for path in args.from_json.split(","):
-            for row in json.loads(Path(path).read_text()):
-                if row["method"] in current:
-                    merged[(row["series"], row["method"])] = row
-        report(list(merged.values()), sorted({row["method"] for row in merged.values()}))
+        rows = merged_rows(args.from_json.split(","))
+        report(rows, sorted({row["method"] for row in rows}))
         return
     methods = [m.strip() for m in args.methods.split(",")]
     params = diffusion_parameters(args.diffusion_params)
@@ -312,6 +309,28 @@ def main() -> None:
         if args.json is not None:  # after every series, so a crash loses little
             args.json.write_text(json.dumps(rows, indent=1))
     report(rows, methods)
+
+
+def merged_rows(entries: list[str]) -> list[dict]:
+    """The rows of earlier runs' files, ``path`` or ``path=label`` each.
+
+    A label renames the file's diffusion rows: ``diffusion`` becomes ``diffusion,
+    label`` and ``diffusion (raw points)`` becomes ``diffusion, label (raw points)``.
+    A later file's row replaces an earlier one of the same series and method; rows of
+    methods this version no longer reports are left out.
+    """
+    merged = {}
+    current = {*METHODS, *DIFFUSION_ROWS, *FOREST_ROWS}
+    for entry in entries:
+        path, _, label = entry.partition("=")
+        for row in json.loads(Path(path).read_text()):
+            if row["method"] not in current:
+                continue
+            if label and row["method"] in DIFFUSION_ROWS:
+                method = row["method"].replace("diffusion", f"diffusion, {label}", 1)
+                row = {**row, "method": method}
+            merged[(row["series"], row["method"])] = row
+    return list(merged.values())
 
 
 def report(rows: list[dict], methods: list[str]) -> None:
