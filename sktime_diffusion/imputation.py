@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -382,10 +383,10 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         if not missing.any():
             return frame.copy()
         if self.point_estimate == "mean":
-            fill = self._summary(frame, instances, SamplePaths.mean).to_numpy()
+            summarise = methodcaller("mean")
         else:
-            median = lambda paths: paths.quantiles([0.5])  # noqa: E731
-            fill = self._summary(frame, instances, median).to_numpy()
+            summarise = methodcaller("quantiles", [0.5])
+        fill = self._summary(frame, instances, summarise).to_numpy()
         out = frame.copy()
         columns = np.flatnonzero(missing.any(axis=0))
         for column in columns:
@@ -441,7 +442,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         """
         alpha = _check_probabilities(type(self).__name__, "alpha", alpha)
         frame, instances = self._checked_public_input(X)
-        return self._summary(frame, instances, lambda paths: paths.quantiles(alpha))
+        return self._summary(frame, instances, methodcaller("quantiles", alpha))
 
     def transform_interval(
         self, X, coverage: float | Sequence[float] = 0.9
@@ -462,7 +463,7 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         owner = type(self).__name__
         coverage = _check_probabilities(owner, "coverage", coverage, open_interval=True)
         frame, instances = self._checked_public_input(X)
-        return self._summary(frame, instances, lambda paths: paths.intervals(coverage))
+        return self._summary(frame, instances, methodcaller("intervals", coverage))
 
     # ================================================================== checks
     def _checked_public_input(self, X) -> tuple[pd.DataFrame, list[InstanceSeries]]:
@@ -528,95 +529,91 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         length = self.window_length_
         window_bytes = 8 * n_samples * frame.shape[1] * length
         stretch = max(1, STREAMED_SAMPLE_BYTES // (4 * window_bytes) - 2)
-        scaled = self._scaled_padded(instances)
-        lengths = [len(instance.values) for instance in instances]
-        windows = _tiling_windows(scaled, lengths, length)
         seeds = member_seeds(self.seed_, len(self.models_))
         shares = split_samples(n_samples, len(self.models_))
         summary, columns = None, None
         with self._sampling_progress(None) as progress:
-            for number, first, low, high in _stretches(scaled, stretch, length):
-                rows = slice(first, min(first + stretch * length, lengths[number]))
-                if rows.start >= rows.stop:
-                    continue  # a stretch of padding only
-                cut = [
-                    [
-                        start - low
-                        for i, start in round_windows
-                        if i == number and low <= start <= high - length
+            for number, instance in enumerate(instances):
+                (scaled,) = self._scaled_padded([instance])
+                n_rows = len(instance.values)
+                windows = _tiling_windows([scaled], [n_rows], length)  # series 0
+                for rows, low, high in _stretches(scaled.shape[1], n_rows, stretch, length):
+                    cut = [
+                        [
+                            (0, start - low)
+                            for _, start in round_windows
+                            if low <= start <= high - length
+                        ]
+                        for round_windows in windows
                     ]
-                    for round_windows in windows
-                ]
-                parts = [
-                    self._draw_stretch(
-                        model,
-                        seed,
-                        scaled[number][:, low:high],
-                        cut,
-                        (number, low),
-                        share,
-                        progress,
-                    )[:, :, first - low : rows.stop - low]
-                    for model, seed, share in zip(self.models_, seeds, shares, strict=True)
-                    if share > 0
-                ]
-                samples = np.concatenate(parts).transpose(0, 2, 1)  # (S, rows, F)
-                values = instances[number].values[rows]
-                np.copyto(samples, values, where=~np.isnan(values))
-                where = instances[number].rows[rows]
-                piece = summarise(
-                    SamplePaths.of_rows(samples, frame.index[where], frame.columns)
-                )
-                if summary is None:
-                    summary = np.empty((len(frame), piece.shape[1]))
-                    columns = piece.columns
-                summary[where] = piece.to_numpy()
+                    parts = [
+                        self._outpainted(
+                            model,
+                            _tiling_rounds(seed, cut, length),
+                            [scaled[:, low:high]],
+                            share,
+                            origins=[(number, low)],
+                            progress=progress,
+                        )[0][:, :, rows.start - low : rows.stop - low]
+                        for model, seed, share in zip(
+                            self.models_, seeds, shares, strict=True
+                        )
+                        if share > 0
+                    ]
+                    samples = np.concatenate(parts).transpose(0, 2, 1)  # (S, rows, F)
+                    values = instance.values[rows]
+                    np.copyto(samples, values, where=~np.isnan(values))
+                    where = instance.rows[rows]
+                    piece = summarise(
+                        SamplePaths.of_rows(samples, frame.index[where], frame.columns)
+                    )
+                    if summary is None:
+                        summary = np.empty((len(frame), piece.shape[1]))
+                        columns = piece.columns
+                    summary[where] = piece.to_numpy()
         return pd.DataFrame(summary, index=frame.index, columns=columns)
 
-    def _draw_stretch(
+    def _outpainted(
         self,
         model: DiffusionModel,
-        seed: int,
-        values: np.ndarray,
-        windows: list[list[int]],
-        origin: tuple[int, int],
+        rounds: list[OutpaintRound],
+        scaled: list[np.ndarray],
         n_samples: int,
-        progress: Callable | None,
-    ) -> np.ndarray:
-        """One model's imputations of a stretch of a series, in the data's units.
+        origins: list[tuple[int, int]] | None = None,
+        progress: Callable | None = None,
+    ) -> list[np.ndarray]:
+        """One model's imputations of standardised, padded series, in the data's units.
+
+        A backbone's model samples each window in its own units, as it was trained
+        (``window_scale_floor``). The padding is filled too: round 2 is given what
+        round 1 drew there.
 
         Parameters
         ----------
-        values : np.ndarray of shape (n_features, n_steps)
-            The stretch, standardised and padded.
-        windows : list of two lists of int
-            First steps in the stretch of the windows of round 1 and round 2.
-        origin : (int, int)
-            The series' number and the stretch's first step in it.
+        rounds : list of OutpaintRound
+            :func:`_tiling_rounds` of the series.
+        scaled : list of np.ndarray of shape (n_features, n_padded_timepoints)
+        origins, progress
+            As for :meth:`_outpaint`.
 
         Returns
         -------
-        np.ndarray of shape (n_samples, n_features, n_steps)
+        list of np.ndarray of shape (n_samples, n_features, n_padded_timepoints)
         """
-        rounds = _tiling_rounds(
-            seed,
-            [[(0, start) for start in starts] for starts in windows],
-            self.window_length_,
-        )
         floor = None
         if self.backbone is not None:
-            floor = np.full((1, values.shape[0]), BACKBONE_WINDOW_FLOOR)
-        (paths,) = self._outpaint(
+            floor = np.full((len(scaled), scaled[0].shape[0]), BACKBONE_WINDOW_FLOOR)
+        paths = self._outpaint(
             model,
-            [values],
+            scaled,
             rounds,
             self.window_length_,
             n_samples,
             window_scale_floor=floor,
-            origins=[origin],
+            origins=origins,
             progress=progress,
         )
-        return self.scaling_.invert(paths[None], in_place=True)[0]
+        return [self.scaling_.invert(path[None], in_place=True)[0] for path in paths]
 
     def _paths(
         self, frame: pd.DataFrame, instances: list[InstanceSeries], n_samples: int
@@ -696,18 +693,8 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         scaled = self._scaled_padded(instances)
         lengths = [len(instance.values) for instance in instances]
         rounds = _tiling_rounds(seed, _tiling_windows(scaled, lengths, length), length)
-        # a backbone's model samples each window in its own units, as it was trained
-        floor = None
-        if self.backbone is not None:
-            floor = np.full((len(scaled), scaled[0].shape[0]), BACKBONE_WINDOW_FLOOR)
-        # the padding is filled too: round 2 is given what round 1 drew there
-        paths = self._outpaint(
-            model, scaled, rounds, length, n_samples, window_scale_floor=floor
-        )
-        return [
-            self.scaling_.invert(path[None, :, :, :n], in_place=True)[0]
-            for path, n in zip(paths, lengths, strict=True)
-        ]
+        paths = self._outpainted(model, rounds, scaled, n_samples)
+        return [path[:, :, :n] for path, n in zip(paths, lengths, strict=True)]
 
     def _scaled_padded(self, instances: list[InstanceSeries]) -> list[np.ndarray]:
         """Each series standardised, padded with NaN to whole windows.
@@ -799,22 +786,30 @@ def _tiling_rounds(
 
 
 def _stretches(
-    scaled: list[np.ndarray], stretch: int, length: int
-) -> Iterator[tuple[int, int, int, int]]:
-    """The stretches of ``stretch`` windows of every series, and what they draw.
+    n_padded: int, n_rows: int, stretch: int, length: int
+) -> Iterator[tuple[slice, int, int]]:
+    """The stretches of ``stretch`` windows of a series, and what they draw.
+
+    Parameters
+    ----------
+    n_padded : int
+        Steps of the series padded to whole windows.
+    n_rows : int
+        Its own steps; stretches of padding only are left out.
+    stretch, length : int
+        Windows per stretch, steps per window.
 
     Yields
     ------
-    (int, int, int, int)
-        The series number, the stretch's first step, and the steps ``low:high`` drawn
-        for it: a window more on either side (round 2's windows across the stretch's
-        borders are given round 1's values there).
+    (slice, int, int)
+        The stretch's rows, and the steps ``low:high`` drawn for it: a window more on
+        either side (round 2's windows across the stretch's borders are given round
+        1's values there).
     """
-    for number, series in enumerate(scaled):
-        padded = series.shape[1]
-        for first in range(0, padded, stretch * length):
-            last = min(first + stretch * length, padded)
-            yield number, first, max(0, first - length), min(padded, last + length)
+    for first in range(0, min(n_padded, n_rows), stretch * length):
+        last = min(first + stretch * length, n_padded)
+        rows = slice(first, min(last, n_rows))
+        yield rows, max(0, first - length), min(n_padded, last + length)
 
 
 def _pad(values: np.ndarray, length: int) -> np.ndarray:

@@ -485,16 +485,16 @@ def test_long_data_is_summarised_a_stretch_at_a_time_to_the_same_answers(
         imputer.transform_interval(gappy, 0.8),
     )
     drawn = []
-    draw_stretch = imputation.DiffusionImputer._draw_stretch
+    outpainted = imputation.DiffusionImputer._outpainted
 
-    def recording(self, model, seed, values, *args):
-        drawn.append(values.shape[1])
-        return draw_stretch(self, model, seed, values, *args)
+    def recording(self, model, rounds, scaled, *args, **kwargs):
+        drawn.extend(values.shape[1] for values in scaled)
+        return outpainted(self, model, rounds, scaled, *args, **kwargs)
 
     # stretches of 2 windows (8 steps each), drawn with a window more either side
     window_bytes = 8 * 5 * 1 * 8
     monkeypatch.setattr(imputation, "STREAMED_SAMPLE_BYTES", 4 * 4 * window_bytes)
-    monkeypatch.setattr(imputation.DiffusionImputer, "_draw_stretch", recording)
+    monkeypatch.setattr(imputation.DiffusionImputer, "_outpainted", recording)
     streamed = (
         imputer.transform(gappy),
         imputer.transform_quantiles(gappy, [0.1, 0.9]),
