@@ -178,11 +178,13 @@ class DiffusionBackbone(DiffusionEngineMixin, BaseObject):
         Length of the pretraining windows. The networks are convolutions or attention
         over time, so they serve other window lengths too; shorter series are padded
         with missing values at their start.
-    baseline : {"seasonal", "interpolation", "none"}, default="seasonal"
+    baseline : {"seasonal", "seasonal_drift", "interpolation", "none"}, \
+default="seasonal"
         What the network generates: its difference from a fill of the given entries
         (:mod:`sktime_diffusion.engine.baselines`), linear interpolation between them
         with the last season repeated after them (seasonal naive, the season read off
-        the given entries; the last value where they show none), or linear
+        the given entries; the last value where they show none), that plus the given
+        entries' mean change per step (``"seasonal_drift"``), or linear
         interpolation alone (the last given value after them), or ``"none"``, the
         values themselves. Every estimator on the backbone inherits it. With the
         seasonal fill the shipped backbone forecasts from its context, which without

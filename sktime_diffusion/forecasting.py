@@ -93,15 +93,17 @@ class DiffusionForecaster(DiffusionEngineMixin, BaseForecaster):
         What ``predict`` returns.
     autoregressive : bool, default=True
         Whether horizons beyond ``horizon`` continue block by block.
-    baseline : {"seasonal", "interpolation", "none"}, default="seasonal"
+    baseline : {"seasonal", "seasonal_drift", "interpolation", "none"}, \
+default="seasonal"
         What the network generates: the difference of the values from a fill of the
         context (:mod:`sktime_diffusion.engine.baselines`), its last season repeated
         (``"seasonal"``: seasonal naive, the season read off the context, naive when
-        it has none) or its last value (``"interpolation"``: naive), or the values
-        themselves (``"none"``). Against ``"none"`` the seasonal fill lowered the
-        geometric-mean relative CRPS of the forecasting suite by 11% on 24 short
-        series and by 4% on 8 long ones (``docs/decisions.md``, D30 and D31). With a
-        backbone, the backbone's.
+        it has none), that plus the context's mean change per step
+        (``"seasonal_drift"``: seasonal naive with drift) or its last value
+        (``"interpolation"``: naive), or the values themselves (``"none"``). Against
+        ``"none"`` the seasonal fill lowered the geometric-mean relative CRPS of the
+        forecasting suite by 11% on 24 short series and by 4% on 8 long ones
+        (``docs/decisions.md``, D30 and D31). With a backbone, the backbone's.
     fine_tune_steps : int, default=200
         Optimiser steps on the series of ``fit`` after ``pretrain``, and on the
         windows that end in the new data (at least 32) in

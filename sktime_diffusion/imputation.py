@@ -131,12 +131,14 @@ class DiffusionImputer(DiffusionEngineMixin, BaseTransformer):
         columns had in ``fit``, which hides how the columns' levels relate to each
         other; measured on four data sets it widened the intervals but made the errors
         on long gaps larger (``docs/decisions.md``, D22).
-    baseline : {"interpolation", "seasonal", "none"}, default="interpolation"
+    baseline : {"interpolation", "seasonal", "seasonal_drift", "none"}, \
+default="interpolation"
         What the model generates: the difference between the values and the linear
         interpolation of each column's observed entries in the window (added back to
         every imputation; the network is shown that interpolation), the same with the
         last (first) season repeated after (before) the observed entries
-        (``"seasonal"``: it differs only at a window's edges), or ``"none"``, the
+        (``"seasonal"``: it differs only at a window's edges; ``"seasonal_drift"`` also
+        continues the observed entries' drift there), or ``"none"``, the
         values themselves. With the interpolation the model only learns what
         interpolation misses; on the four data sets measured its errors were lower
         (``docs/decisions.md``, D13).

@@ -5,7 +5,9 @@ of its given entries instead of the window itself: on smooth data that differenc
 small, so the model's own error no longer sets a floor that linear interpolation
 would beat. The seasonal fill also carries the last (first) seen season past the
 given entries, so a forecast suffix starts from seasonal naive, not from a network
-that has to learn to continue a cycle from its context.
+that has to learn to continue a cycle from its context; the seasonal fill with drift
+adds the given entries' mean change per step beyond them (seasonal naive with drift),
+so a trend is continued too.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ __all__ = [
     "baseline_fill",
     "dominant_period",
     "interpolate_given",
+    "seasonal_drift_fill",
     "seasonal_fill",
 ]
 
 #: names of the baselines; "none" generates the values themselves
-BASELINES = ("none", "interpolation", "seasonal")
+BASELINES = ("none", "interpolation", "seasonal", "seasonal_drift")
 
 #: the autocorrelation of the detrended given values a lag needs to count as a season
 MIN_SEASONAL_CORRELATION = 0.5
@@ -155,6 +158,29 @@ def dominant_period(
     return period.reshape(given.shape[:-1])
 
 
+def _season_sources(values: Tensor, given: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The interpolated rows, their seasons and where each entry's fill is read from.
+
+    Returns ``(filled, period, source)``: :func:`interpolate_given` of the rows, the
+    :func:`dominant_period` of each (shape ``(..., 1)``, 0 without a season), and for
+    each position the position whose interpolated value seasonal naive carries to
+    it: itself between the first and the last given entry, the same phase of the
+    last (first) season after (before) them, the last (first) given entry on rows
+    without a season.
+    """
+    filled = interpolate_given(values, given)
+    period = dominant_period(filled, given)[..., None]
+    first, last = (edge[..., None] for edge in _given_span(given))
+    positions = torch.arange(values.shape[-1], device=values.device).expand_as(values)
+    season = period.clamp_min(1)
+    after = last - season + 1 + torch.remainder(positions - last - 1, season)
+    before = first + torch.remainder(positions - first, season)
+    source = torch.where(
+        positions > last, after, torch.where(positions < first, before, positions)
+    )
+    return filled, period, source.clamp(0, values.shape[-1] - 1)
+
+
 def seasonal_fill(values: Tensor, given: Tensor) -> Tensor:
     """Interpolation between given entries, seasonal naive beyond them.
 
@@ -173,18 +199,54 @@ def seasonal_fill(values: Tensor, given: Tensor) -> Tensor:
     torch.Tensor of shape (..., length)
         Equal to ``values`` on given entries; zero on rows with none.
     """
-    filled = interpolate_given(values, given)
-    period = dominant_period(filled, given)[..., None]
-    first, last = (edge[..., None] for edge in _given_span(given))
-    positions = torch.arange(values.shape[-1], device=values.device).expand_as(values)
-    season = period.clamp_min(1)
-    after = last - period + 1 + torch.remainder(positions - last - 1, season)
-    before = first + torch.remainder(positions - first, season)
-    source = torch.where(
-        positions > last, after, torch.where(positions < first, before, positions)
-    )
-    source = torch.where(period > 0, source, positions).clamp(0, values.shape[-1] - 1)
+    filled, _, source = _season_sources(values, given)
     return filled.gather(-1, source)
+
+
+def _seasonal_drift(filled: Tensor, given: Tensor, season: Tensor) -> Tensor:
+    """Mean change per step of the interpolated rows over their given span, (..., 1).
+
+    The mean of the differences ``(y[t] - y[t - season]) / season`` over the span:
+    the sum of its last season less the sum of its first, over ``season * (span -
+    season)``, so a season's shape does not read as a trend; zero where the span is
+    no longer than a season (a row with one given entry, or none).
+    """
+    first, last = (edge[..., None] for edge in _given_span(given))
+    positions = torch.arange(filled.shape[-1], device=filled.device).expand_as(filled)
+    inside = (positions >= first) & (positions <= last)
+    head = inside & (positions < first + season)
+    tail = inside & (positions > last - season)
+    change = (torch.where(tail, filled, 0.0) - torch.where(head, filled, 0.0)).sum(
+        -1, keepdim=True
+    )
+    steps = (season * (last - first + 1 - season)).to(filled.dtype)
+    return torch.where(steps > 0, change / steps.clamp_min(1), torch.zeros_like(change))
+
+
+def seasonal_drift_fill(values: Tensor, given: Tensor) -> Tensor:
+    """The seasonal fill with the given entries' drift continued beyond them.
+
+    :func:`seasonal_fill`, plus, outside the given span, the mean change per step
+    over the span (:func:`_seasonal_drift`, the season of :func:`dominant_period`, one
+    step on rows without a season) times the distance from the entry the fill
+    repeats: seasonal naive with drift after the last given entry (naive with drift
+    without a season), its mirror before the first. Equal to the seasonal fill
+    inside the span, and on rows without a trend.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (..., length)
+    given : torch.Tensor of shape (..., length), bool
+
+    Returns
+    -------
+    torch.Tensor of shape (..., length)
+        Equal to ``values`` on given entries; zero on rows with none.
+    """
+    filled, period, source = _season_sources(values, given)
+    drift = _seasonal_drift(filled, given, period.clamp_min(1))
+    positions = torch.arange(values.shape[-1], device=values.device).expand_as(values)
+    return filled.gather(-1, source) + drift * (positions - source).to(values.dtype)
 
 
 def baseline_fill(kind: str, values: Tensor, given: Tensor) -> Tensor:
@@ -195,4 +257,6 @@ def baseline_fill(kind: str, values: Tensor, given: Tensor) -> Tensor:
         return interpolate_given(values, given)
     if kind == "seasonal":
         return seasonal_fill(values, given)
+    if kind == "seasonal_drift":
+        return seasonal_drift_fill(values, given)
     raise ValueError(f"baseline must be one of {BASELINES}, got {kind!r}")

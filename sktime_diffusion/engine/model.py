@@ -232,13 +232,15 @@ class DiffusionModel(nn.Module):
         ``n_features`` and ``n_side``.
     schedule : NoiseSchedule
     parameterisation : {"epsilon", "x0", "v"}
-    baseline : {"none", "interpolation", "seasonal"}
+    baseline : {"none", "interpolation", "seasonal", "seasonal_drift"}
         What the diffusion generates: the values themselves (``"none"``), or their
         difference from a fill of the given entries of each feature, added back to
         the samples: their linear interpolation
         (:func:`~sktime_diffusion.engine.baselines.interpolate_given`), or that with
         the last season repeated after them
-        (:func:`~sktime_diffusion.engine.baselines.seasonal_fill`). With a fill the
+        (:func:`~sktime_diffusion.engine.baselines.seasonal_fill`), or that with the
+        given entries' drift continued
+        (:func:`~sktime_diffusion.engine.baselines.seasonal_drift_fill`). With a fill the
         network is shown the filled window (equal to the given values where they are
         given) instead of the given values with zeros between them.
     channel_independent : bool

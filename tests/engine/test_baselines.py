@@ -6,6 +6,7 @@ from sktime_diffusion.engine.baselines import (
     baseline_fill,
     dominant_period,
     interpolate_given,
+    seasonal_drift_fill,
     seasonal_fill,
 )
 from sktime_diffusion.networks import DilatedConvNetwork
@@ -154,3 +155,50 @@ def test_without_a_season_the_seasonal_fill_is_the_interpolation():
     given[1, 1] = False  # a row with nothing given: zero, as interpolation
     assert (dominant_period(values, given) == 0).all()
     assert torch.equal(seasonal_fill(values, given), interpolate_given(values, given))
+
+
+def test_the_drift_fill_continues_a_trend_and_a_season_beyond_the_given_entries():
+    steps = torch.arange(60, dtype=torch.float32)
+    values = (0.5 * steps + 3 * torch.sin(2 * torch.pi * steps / 12))[None]
+    given = torch.zeros_like(values, dtype=torch.bool)
+    given[:, :44] = True  # three and a half seasons: a season's shape is no trend
+    for mask in (given, torch.flip(given, [-1])):  # forwards and backwards
+        filled = seasonal_drift_fill(values, mask)
+        assert torch.allclose(filled, values, atol=1e-4)
+        # seasonal naive alone falls behind by a season's rise per season
+        assert (seasonal_fill(values, mask) - values).abs().max() > 5.0
+
+
+def test_without_a_season_the_drift_fill_is_naive_with_drift():
+    generator = torch.Generator().manual_seed(4)
+    values = torch.randn(3, 40, generator=generator).cumsum(-1)
+    given = torch.zeros_like(values, dtype=torch.bool)
+    given[:, 5:30] = True
+    assert (dominant_period(values, given) == 0).all()
+    drift = (values[:, 29] - values[:, 5]) / 24
+    filled = seasonal_drift_fill(values, given)
+    ahead = values[:, 29:30] + drift[:, None] * torch.arange(1, 11)
+    behind = values[:, 5:6] - drift[:, None] * torch.arange(5, 0, -1)
+    assert torch.allclose(filled[:, 30:], ahead, atol=1e-5)
+    assert torch.allclose(filled[:, :5], behind, atol=1e-5)
+
+
+def test_the_drift_fill_is_the_seasonal_fill_inside_and_reads_only_given_entries():
+    values = _seasonal_rows(n_rows=4, noise=0.1)
+    generator = torch.Generator().manual_seed(2)
+    given = torch.rand(values.shape, generator=generator) > 0.3
+    given[:, 50:] = False
+    given[3] = False  # nothing given: zero, as the other fills
+    given[2, :] = False
+    given[2, 7] = True  # one given entry: no drift, its value throughout
+    other = torch.where(given, values, torch.randn(values.shape, generator=generator))
+    filled = seasonal_drift_fill(values, given)
+    assert torch.equal(filled, seasonal_drift_fill(other, given))
+    assert torch.equal(filled[given], values[given])
+    assert torch.equal(filled[2], values[2, 7].expand(60)) and (filled[3] == 0).all()
+    seasonal = seasonal_fill(values, given)
+    for row in range(2):
+        span = given[row].nonzero()
+        inside = slice(int(span.min()), int(span.max()) + 1)
+        assert torch.equal(filled[row, inside], seasonal[row, inside])
+    assert torch.equal(baseline_fill("seasonal_drift", values, given), filled)
