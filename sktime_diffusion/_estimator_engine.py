@@ -45,7 +45,7 @@ from .engine import (
 from .engine.baselines import BASELINES
 from .engine.checks import check_count
 from .engine.scaling import BACKBONE_WINDOW_FLOOR, standardise_by_given
-from .engine.streams import stream_seed
+from .engine.streams import seeded_global_generator, stream_seed
 from .engine.training import STEPS_PER_WINDOW
 from .networks import DilatedConvNetwork, NetworkSpec
 
@@ -479,8 +479,7 @@ class DiffusionEngineMixin:
         schedule = make_schedule(self.schedule, **schedule_params)
         network_features = 1 if channel_independent else n_features
         config = self._network_spec().network_config(network_features, n_side)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(stream_seed(seed, "network weights"))
+        with seeded_global_generator(stream_seed(seed, "network weights")):
             model = DiffusionModel(
                 config, schedule, self.parameterisation, baseline, channel_independent
             )
@@ -602,8 +601,7 @@ class DiffusionEngineMixin:
             verbose=bool(self.verbose),
             checkpoint=self._checkpoint_path(seed),
         )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(stream_seed(seed, "training global"))
+        with seeded_global_generator(stream_seed(seed, "training global")):
             return train_model(model, data, masks, config)
 
     def _checkpoint_path(self, seed: int) -> Path | None:

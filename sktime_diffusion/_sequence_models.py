@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .engine.streams import seeded_global_generator
+
 
 class _GRUHead(nn.Module):
     """A one-layer GRU and a linear read-out per step (or of the last step)."""
@@ -63,8 +65,7 @@ def train_classifier_accuracy(
     order = torch.randperm(len(x), generator=generator)
     n_test = max(1, int(round(test_share * len(x))))
     test, train = order[:n_test], order[n_test:]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_global_generator(seed):
         model = _GRUHead(x.shape[-1], max(1, x.shape[-1] // 2), last_step_only=True)
     optimiser = torch.optim.Adam(model.parameters())
     loss_fn = nn.BCEWithLogitsLoss()
@@ -109,8 +110,7 @@ def train_next_step_mae(
     generator = torch.Generator().manual_seed(seed)
     x_train, y_train = split(train)
     x_test, y_test = split(test)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_global_generator(seed):
         model = _GRUHead(
             x_train.shape[-1], max(1, train.shape[-1] // 2), last_step_only=False
         )

@@ -42,13 +42,33 @@ purpose                     draws
                             outpainting round's windows (numbers: those of its first
                             window)
 ==========================  ==========================================================
+
+The two draws from torch's global generator (a new network's weights, and whatever a
+network draws while it trains) go through :func:`seeded_global_generator`, which seeds
+it, restores the caller's state afterwards and lets one thread at a time in, so fits
+running at once in threads of one process (joblib's ``"threading"`` backend, as
+sktime's ``evaluate`` offers it) draw exactly what they draw one after another.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["PURPOSES", "random_stream", "stream_seed", "torch_seed"]
+import numpy as np
+import torch
+
+__all__ = [
+    "PURPOSES",
+    "random_stream",
+    "seeded_global_generator",
+    "stream_seed",
+    "torch_seed",
+]
+
+#: held while torch's global generator is seeded and drawn from: it is one per process
+_GLOBAL_GENERATOR_LOCK = threading.RLock()
 
 #: every purpose a stream serves, with the number that keys it; never renumber one,
 #: that would change every seeded result of the purpose
@@ -115,3 +135,20 @@ def stream_seed(seed: int, purpose: str, *numbers: int) -> int:
     int in ``[0, 2**64)``
     """
     return torch_seed(random_stream(seed, purpose, *numbers))
+
+
+@contextmanager
+def seeded_global_generator(seed: int) -> Iterator[None]:
+    """Torch's global CPU generator seeded with ``seed`` inside, restored after.
+
+    One thread at a time holds it (a re-entrant lock), so concurrent fits in threads do
+    not interleave their draws; the caller's global random state is left as it was.
+
+    Parameters
+    ----------
+    seed : int
+        As :func:`stream_seed` returns it.
+    """
+    with _GLOBAL_GENERATOR_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
