@@ -11,13 +11,14 @@ bundled data), expanding folds of 12 months ahead, once per backend: ``None``
 (sequential), joblib's ``loky``, ``multiprocessing`` and ``threading`` with ``--jobs``
 workers, and ``dask`` where it is installed. The main process runs torch on one thread,
 as loky's workers do, so every backend can be checked against the sequential folds bit
-for bit; one untimed fit runs first. The threading backend (and dask, whose default
-scheduler is threads) train one fold at a time: torch's global generator, which new
-networks draw their weights from, is locked while a fit trains. Per backend: seconds
-for the whole backtest, speed-up over sequential, the torch threads a worker ran with,
-and whether the forecasts equal the sequential ones (largest relative difference
-otherwise; for dask, whose folds come back as text in sktime 1.2, the folds' scores
-are compared).
+for bit; one untimed fit runs first. The first backend listed (sequential by default)
+is the reference of the speed-up and of the comparison. The threading backend (and
+dask, whose default scheduler is threads) train one fold at a time: torch's global
+generator, which new networks draw their weights from, is locked while a fit trains.
+Per backend: seconds for the whole backtest, speed-up over the reference, the torch
+threads a worker ran with, and whether the forecasts equal the reference's (largest
+relative difference otherwise; for dask, whose folds come back as text in sktime 1.2,
+the folds' scores are compared).
 """
 
 from __future__ import annotations
@@ -91,7 +92,11 @@ def main() -> None:
     from sktime_diffusion import DiffusionForecaster
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="None,loky,multiprocessing,threading,dask")
+    parser.add_argument(
+        "--backends",
+        default="None,loky,multiprocessing,threading,dask",
+        help="comma-separated; the first is the reference (None: sequential)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--diffusion-params", default="{}")

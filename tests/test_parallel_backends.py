@@ -12,21 +12,15 @@ from sktime.forecasting.model_evaluation import evaluate
 from sktime.split import ExpandingWindowSplitter
 from torch import nn
 
-from sktime_diffusion import DiffusionForecaster, DiffusionGenerator, DilatedConvNetwork
+from sktime_diffusion import DiffusionGenerator
 from sktime_diffusion.datasets import make_sines
 
-
-def _tiny_forecaster(seed):
-    return DiffusionForecaster(
-        network=DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
-        training_steps=4,
-        n_samples=8,
-        random_state=seed,
-    )
+from .test_forecasting import tiny
+from .test_generation import TINY
 
 
 def _quantiles(seed):
-    forecaster = _tiny_forecaster(seed).fit(load_airline().iloc[:72], fh=[1, 2, 3])
+    forecaster = tiny(random_state=seed).fit(load_airline().iloc[:72], fh=[1, 2, 3])
     return forecaster.predict_quantiles(alpha=[0.1, 0.5, 0.9]).to_numpy()
 
 
@@ -63,11 +57,7 @@ def test_generators_fitted_in_threads_sample_as_when_fitted_alone(
     real = make_sines(n_series=16, length=12, n_features=2, random_state=0)
 
     def draw(seed):
-        generator = DiffusionGenerator(
-            network=DilatedConvNetwork(channels=8, n_layers=2, time_embedding_dim=16),
-            training_steps=4,
-            random_state=seed,
-        ).fit(real)
+        generator = DiffusionGenerator(**{**TINY, "random_state": seed}).fit(real)
         return generator.sample(3).to_numpy()
 
     alone = [draw(seed) for seed in (0, 1)]
@@ -91,7 +81,7 @@ def test_evaluate_with_a_parallel_backend_equals_the_sequential_run(backend):
             ("sequential", {}),
             (backend, {"backend": backend, "backend_params": {"n_jobs": 2}}),
         ):
-            result = evaluate(_tiny_forecaster(0), cv, y, return_data=True, **options)
+            result = evaluate(tiny(), cv, y, return_data=True, **options)
             runs[name] = np.concatenate([pred.to_numpy() for pred in result["y_pred"]])
     finally:
         torch.set_num_threads(threads)
