@@ -20,8 +20,10 @@ from .engine.scaling import given_entry_scaling, spread_floor
 from .engine.series_windows import SeriesWindows
 
 __all__ = [
+    "ColumnWhitening",
     "WindowScaling",
     "daily_period",
+    "column_whitening",
     "default_window_length",
     "scale_floor",
     "seasonal_period",
@@ -340,3 +342,90 @@ def window_scaling(
         floor = floor[None, :, None]
     loc, scale = given_entry_scaling(windows, usable, torch.tensor(floor))
     return WindowScaling(loc=loc.numpy(), scale=scale.numpy())
+
+
+#: smallest eigenvalue of the columns' correlation matrix that whitening divides by,
+#: relative to the largest (columns that are nearly copies of each other)
+WHITENING_EIGENVALUE_FLOOR = 1e-6
+
+
+@dataclass
+class ColumnWhitening:
+    """Per-column standardising, then a rotation that decorrelates the columns.
+
+    Each time step's vector of columns ``x`` becomes ``rotation @ ((x - loc) / scale)``
+    (ZCA whitening: ``rotation`` is the inverse symmetric square root of the standardised
+    columns' correlation matrix), so the columns the model sees have unit variance and
+    no correlation at lag 0. A missing entry makes the whole time step missing, since
+    every whitened column mixes all of the step's columns.
+
+    Attributes
+    ----------
+    columns : WindowScaling
+        The per-column standardising, ``loc`` and ``scale`` of shape (1, n_features, 1).
+    rotation, inverse : np.ndarray of shape (n_features, n_features)
+        The whitening matrix and its inverse (symmetric).
+    """
+
+    columns: WindowScaling
+    rotation: np.ndarray
+    inverse: np.ndarray
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Whiten windows of shape (n_windows, n_features, length)."""
+        return np.einsum("gf,nfl->ngl", self.rotation, self.columns.apply(values))
+
+    def apply_to_series(self, values: np.ndarray) -> np.ndarray:
+        """Whiten a whole series of shape (n_timepoints, n_features).
+
+        Returns
+        -------
+        np.ndarray of shape (n_features, n_timepoints), laid out as windows are
+        """
+        return self.apply(values.T[None])[0]
+
+    def invert(self, values: np.ndarray, in_place: bool = False) -> np.ndarray:
+        """Undo :meth:`apply`; extra middle axes (samples) broadcast.
+
+        Parameters
+        ----------
+        values : np.ndarray of shape (n_windows, ..., n_features, length)
+        in_place : bool
+            Write the result into ``values`` (float64, writeable).
+        """
+        restored = np.einsum("gf,...fl->...gl", self.inverse, values)
+        restored = self.columns.invert(restored, in_place=True)
+        if not in_place:
+            return restored
+        values[...] = restored
+        return values
+
+
+def column_whitening(values: np.ndarray) -> ColumnWhitening:
+    """The whitening of the columns of a fully observed series (or stacked panel).
+
+    Parameters
+    ----------
+    values : np.ndarray of shape (n_timepoints, n_features)
+        No NaN.
+
+    Returns
+    -------
+    ColumnWhitening
+        Standardised by :func:`series_scaling`; eigenvalues of the correlation matrix
+        below ``WHITENING_EIGENVALUE_FLOOR`` times the largest are raised to that floor,
+        so columns that copy each other (or a constant column) do not blow up.
+    """
+    if np.isnan(values).any():
+        raise ValueError("column_whitening needs fully observed values")
+    columns = series_scaling(values)
+    standardised = columns.apply_to_series(values)  # (n_features, n_timepoints)
+    correlation = standardised @ standardised.T / max(standardised.shape[1], 1)
+    eigenvalues, vectors = np.linalg.eigh(correlation)
+    largest = max(float(eigenvalues.max()), np.finfo(np.float64).tiny)
+    eigenvalues = np.maximum(eigenvalues, WHITENING_EIGENVALUE_FLOOR * largest)
+    return ColumnWhitening(
+        columns=columns,
+        rotation=(vectors / np.sqrt(eigenvalues)) @ vectors.T,
+        inverse=(vectors * np.sqrt(eigenvalues)) @ vectors.T,
+    )

@@ -23,6 +23,7 @@ from ._series import (
     split_series,
 )
 from ._windows import (
+    column_whitening,
     default_window_length,
     series_scaling,
     tiling_starts,
@@ -92,6 +93,16 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         series (as in TimeGAN's windows), otherwise two seasonal periods within [16, 96]
         (a day is the period of sub-hourly data; 32 when the index says nothing of a
         period), never longer than the shortest series.
+    whiten : {"auto", True, False}, default=False
+        Decorrelate the columns before the model sees them and undo it on the samples
+        (ZCA whitening of the standardised columns: each time step's columns are
+        rotated to unit variance and no correlation with each other), so that the
+        network learns equally loud, uncorrelated columns and the samples get the
+        data's correlation between columns back from the rotation. True requires
+        every training value to be observed (a missing value would make its whole
+        time step missing); "auto" whitens when every training value is observed and
+        there are at least two columns; False standardises each column on its own.
+        With whitened columns a ``context`` gives each step's columns all or none.
     fine_tune_steps : int, default=200
         With a ``backbone``: optimiser steps of fine-tuning a copy of it on the
         windows of ``fit``, at a tenth of the learning rate; 0 only conditions on
@@ -116,8 +127,11 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         Window length in use; ``sample`` returns this many steps by default.
     columns_ : pd.Index
         Columns (features) of the training data.
-    scaling_ : WindowScaling
-        Mean and standard deviation per column of the training data.
+    whiten_ : bool
+        Whether the columns are whitened (see ``whiten``).
+    scaling_ : WindowScaling or ColumnWhitening
+        Mean and standard deviation per column of the training data, and with
+        ``whiten_`` the rotation that decorrelates the columns.
     training_history_ : sktime_diffusion.engine.TrainingHistory or None
         Losses of training (None for a copy of a backbone that only conditions,
         ``fine_tune_steps=0``).
@@ -163,6 +177,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
     def __init__(
         self,
         window_length: int | None = None,
+        whiten: bool | str = False,
         fine_tune_steps: int = 200,
         backbone: Any = None,
         network: Any = None,
@@ -184,6 +199,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         verbose: bool = False,
     ) -> None:
         self.window_length = window_length
+        self.whiten = whiten
         self.fine_tune_steps = fine_tune_steps
         self.backbone = backbone
         self.network = network
@@ -222,6 +238,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self._check_engine_parameters()
         owner = type(self).__name__
         self._check_window_length()
+        self._check_whiten()
         check_count("fine_tune_steps", self.fine_tune_steps, minimum=0, owner=owner)
         self._check_backbone()
         frame, self.input_kind_ = _as_panel_frame(X, owner)
@@ -236,7 +253,9 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
             )
         self.columns_ = frame.columns.copy()
         self.time_index_name_ = instances[0].index.name
-        self.scaling_ = series_scaling(frame.to_numpy(np.float64, na_value=np.nan))
+        values = frame.to_numpy(np.float64, na_value=np.nan)
+        self.whiten_ = self._whitens(values)
+        self.scaling_ = column_whitening(values) if self.whiten_ else series_scaling(values)
         self.seed_ = seed_from(self.random_state)
         windows = self._training_windows(instances)
         masks = MaskStrategy(random=0.2, suffix=0.2, unconditional=0.6, max_ratio=1.0)
@@ -246,6 +265,32 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.n_sample_calls_ = 0
         self._is_fitted = True
         return self
+
+    def _check_whiten(self) -> None:
+        if not (isinstance(self.whiten, bool) or self.whiten == "auto"):
+            raise ValueError(
+                f"{type(self).__name__}: whiten must be 'auto', True or False, "
+                f"got {self.whiten!r}"
+            )
+
+    def _whitens(self, values: np.ndarray) -> bool:
+        """Whether to whiten the columns of the training values (see ``whiten``).
+
+        Parameters
+        ----------
+        values : np.ndarray of shape (n_timepoints, n_features)
+            Every series' rows, stacked; NaN where missing.
+        """
+        complete = not np.isnan(values).any()
+        if self.whiten == "auto":
+            return complete and values.shape[1] >= 2
+        if self.whiten and not complete:
+            raise ValueError(
+                f"{type(self).__name__}: whiten=True needs every training value "
+                f"observed, X has {int(np.isnan(values).sum())} missing; use "
+                "whiten='auto' or False"
+            )
+        return bool(self.whiten)
 
     def _network_spec(self) -> NetworkSpec:
         """The network, or the default one whose receptive field covers the window."""
@@ -338,7 +383,16 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         frame = check_frame(context, owner, "context", check_index=False)
         if not (isinstance(context, pd.Series) and n_features == 1):
             check_columns(owner, self.columns_, frame, "a context")
-        return frame.to_numpy(np.float64, na_value=np.nan).T
+        known = frame.to_numpy(np.float64, na_value=np.nan).T
+        missing = np.isnan(known)
+        partial = np.flatnonzero(missing.any(axis=0) & ~missing.all(axis=0))
+        if self.whiten_ and len(partial):
+            raise ValueError(
+                f"{owner}: with whitened columns (whiten_=True) each step of a context "
+                f"gives all columns or none; steps {partial[:5].tolist()} give some. "
+                "Fit with whiten=False to condition on some of a step's columns"
+            )
+        return known
 
     def _generate(
         self,
@@ -406,7 +460,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         first, second = tiny_test_configurations()
         return [
             {**first, "window_length": 8},
-            {**second, "window_length": 6},
+            {**second, "window_length": 6, "whiten": "auto"},
             {**tiny_backbone_configuration(), "window_length": 8},
         ]
 

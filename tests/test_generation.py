@@ -59,16 +59,78 @@ def test_one_long_series_is_learnt_in_windows():
     assert synthetic.shape == (60, 1) and list(synthetic.columns) == ["y"]
 
 
-def test_context_entries_are_kept_exactly(panel):
+@pytest.mark.parametrize(
+    ("whiten", "missing"),
+    [(False, (2, [0])), (True, (2, [0, 1]))],  # whitened: a whole step or nothing
+)
+def test_context_entries_are_kept_exactly(panel, whiten, missing):
     context = panel.loc[3].iloc[:6].copy()
-    context.iloc[2, 0] = np.nan  # generated, not kept
-    synthetic = DiffusionGenerator(**NOISY).fit(panel).sample(4, context=context)
+    context.iloc[missing] = np.nan  # generated, not kept
+    generator = DiffusionGenerator(**NOISY, whiten=whiten).fit(panel)
+    synthetic = generator.sample(4, context=context)
     for instance in range(4):
         path = synthetic.loc[instance].to_numpy()
         kept = ~np.isnan(context.to_numpy())
         np.testing.assert_array_equal(path[:6][kept], context.to_numpy()[kept])
     assert np.isfinite(synthetic.to_numpy()).all()
     assert np.unique(synthetic.xs(2, level=1).iloc[:, 0]).size == 4  # drawn per sample
+
+
+def _correlated_panel(n_series=32, length=16):
+    """Two columns of one random walk with noise, correlation about -0.97."""
+    rng = np.random.default_rng(0)
+    factor = rng.normal(size=(n_series, length)).cumsum(axis=1) / 3
+    index = pd.MultiIndex.from_product(
+        [range(n_series), range(length)], names=["instance", "time"]
+    )
+    columns = {
+        "a": (factor + 0.2 * rng.normal(size=factor.shape)).ravel(),
+        "b": (-2 * factor + 0.3 * rng.normal(size=factor.shape)).ravel(),
+    }
+    return pd.DataFrame(columns, index=index)
+
+
+def test_whitened_columns_give_the_samples_the_correlation_of_the_data():
+    """A barely trained network draws nearly independent columns in the model's units:
+    rotated back from whitened units they get the data's correlation, scaled column
+    by column they do not."""
+    panel = _correlated_panel()
+    target = np.corrcoef(panel.to_numpy().T)[0, 1]
+    whitened = DiffusionGenerator(**NOISY, whiten=True).fit(panel)
+    assert whitened.whiten_
+    correlation = np.corrcoef(whitened.sample(64).to_numpy().T)[0, 1]
+    assert abs(correlation - target) < 0.05
+    apart = DiffusionGenerator(**NOISY).fit(panel).sample(64)  # whiten=False
+    assert abs(np.corrcoef(apart.to_numpy().T)[0, 1]) < 0.5
+
+
+def test_auto_whitens_fully_observed_data_of_several_columns_only(panel):
+    auto = {**TINY, "whiten": "auto"}
+    assert DiffusionGenerator(**auto).fit(panel).whiten_
+    assert not DiffusionGenerator(**TINY).fit(panel).whiten_  # off by default
+    one_column = panel[[panel.columns[0]]]
+    assert not DiffusionGenerator(**auto).fit(one_column).whiten_
+    gappy = panel.copy()
+    gappy.iloc[5, 1] = np.nan
+    generator = DiffusionGenerator(**auto).fit(gappy)
+    assert not generator.whiten_ and not hasattr(generator.scaling_, "rotation")
+    with pytest.raises(ValueError, match="whiten=True needs every training value"):
+        DiffusionGenerator(**TINY, whiten=True).fit(gappy)
+
+
+@pytest.mark.parametrize("whiten", ["yes", 1, None])
+def test_a_bad_whiten_value_is_refused(panel, whiten):
+    with pytest.raises(ValueError, match="whiten must be 'auto', True or False"):
+        DiffusionGenerator(**TINY, whiten=whiten).fit(panel)
+
+
+def test_a_context_step_giving_some_columns_is_refused_when_whitened(panel):
+    whitened = DiffusionGenerator(**TINY, whiten=True).fit(panel)
+    context = panel.loc[3].iloc[:6].copy()
+    context.iloc[2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"steps \[2\] give some"):
+        whitened.sample(2, context=context)
+    assert whitened.n_sample_calls_ == 0
 
 
 def test_longer_series_are_generated_block_by_block_with_the_context(fitted, panel):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from sktime_diffusion._windows import (
+    column_whitening,
     scale_floor,
     series_scaling,
     window_scaling,
@@ -122,3 +123,54 @@ def test_standardise_by_given_keeps_windows_with_nothing_given_and_floors_flat_o
     scaled, _, _ = standardise_by_given(values, observed, given, floor=0.5)
     torch.testing.assert_close(scaled[0], values[0])  # nothing given: as it was
     torch.testing.assert_close(scaled[1], torch.zeros(1, 3))  # flat: (4 - 4) / 0.5
+
+
+def _correlated_rows(n=2_000, seed=0):
+    """Three columns: two loud copies of one factor (with noise) and a quiet one."""
+    rng = np.random.default_rng(seed)
+    factor = rng.normal(size=n)
+    return np.column_stack(
+        [
+            10 + 5 * factor + 0.5 * rng.normal(size=n),
+            -3 * factor + 0.3 * rng.normal(size=n),
+            0.01 * rng.normal(size=n),
+        ]
+    )
+
+
+def test_whitened_columns_have_unit_variance_and_no_correlation():
+    rows = _correlated_rows()
+    whitened = column_whitening(rows).apply_to_series(rows)  # (n_features, n)
+    np.testing.assert_allclose(whitened.mean(axis=1), 0.0, atol=1e-10)
+    np.testing.assert_allclose(whitened @ whitened.T / rows.shape[0], np.eye(3), atol=1e-8)
+
+
+def test_whitening_is_inverted_exactly_and_broadcasts_over_samples():
+    rows = _correlated_rows()
+    whitening = column_whitening(rows)
+    windows = np.stack([rows[:12].T, rows[12:24].T])  # (2, 3, 12)
+    paths = np.stack([whitening.apply(windows)] * 4, axis=1)  # (2, 4, 3, 12)
+    np.testing.assert_allclose(whitening.invert(paths), np.stack([windows] * 4, axis=1))
+    in_place = paths.copy()
+    assert whitening.invert(in_place, in_place=True) is in_place
+    np.testing.assert_allclose(in_place, np.stack([windows] * 4, axis=1))
+
+
+def test_whitening_copies_and_constants_does_not_blow_up():
+    rows = _correlated_rows()[:, :2]
+    rows = np.column_stack([rows, rows[:, 0], np.full(len(rows), 7.0)])  # copy, constant
+    whitening = column_whitening(rows)
+    assert np.isfinite(whitening.rotation).all()
+    np.testing.assert_allclose(whitening.invert(whitening.apply(rows.T[None]))[0].T, rows)
+
+
+def test_a_missing_entry_makes_its_whole_step_missing_once_whitened():
+    rows = _correlated_rows()
+    whitening = column_whitening(rows)
+    window = rows[:8].T.copy()
+    window[1, 3] = np.nan
+    whitened = whitening.apply(window[None])[0]
+    assert np.isnan(whitened[:, 3]).all()
+    assert np.isfinite(np.delete(whitened, 3, axis=1)).all()
+    with pytest.raises(ValueError, match="fully observed"):
+        column_whitening(np.where(np.arange(len(rows))[:, None] == 5, np.nan, rows))
