@@ -115,8 +115,29 @@ def training_windows(
     )
 
 
+class _SeriesUnits:
+    """The units a model sees: windows in, windows out; a whole series is one window."""
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Map windows of shape (n_windows, n_features, length) to the model's units."""
+        raise NotImplementedError
+
+    def apply_to_series(self, values: np.ndarray) -> np.ndarray:
+        """Map a whole series as a single window.
+
+        Parameters
+        ----------
+        values : np.ndarray of shape (n_timepoints, n_features)
+
+        Returns
+        -------
+        np.ndarray of shape (n_features, n_timepoints), laid out as windows are
+        """
+        return self.apply(values.T[None])[0]
+
+
 @dataclass
-class WindowScaling:
+class WindowScaling(_SeriesUnits):
     """Per-window, per-feature affine scaling ``(x - loc) / scale``.
 
     Attributes
@@ -130,19 +151,6 @@ class WindowScaling:
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Scale windows of shape (n_windows, n_features, length)."""
         return (values - self.loc) / self.scale
-
-    def apply_to_series(self, values: np.ndarray) -> np.ndarray:
-        """Scale a whole series with the statistics of a single window.
-
-        Parameters
-        ----------
-        values : np.ndarray of shape (n_timepoints, n_features)
-
-        Returns
-        -------
-        np.ndarray of shape (n_features, n_timepoints), laid out as windows are
-        """
-        return self.apply(values.T[None])[0]
 
     def invert(self, values: np.ndarray, in_place: bool = False) -> np.ndarray:
         """Undo :meth:`apply`; extra middle axes (samples) broadcast.
@@ -350,7 +358,7 @@ WHITENING_EIGENVALUE_FLOOR = 1e-6
 
 
 @dataclass
-class ColumnWhitening:
+class ColumnWhitening(_SeriesUnits):
     """Per-column standardising, then a rotation that decorrelates the columns.
 
     Each time step's vector of columns ``x`` becomes ``rotation @ ((x - loc) / scale)``
@@ -374,15 +382,6 @@ class ColumnWhitening:
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Whiten windows of shape (n_windows, n_features, length)."""
         return np.einsum("gf,nfl->ngl", self.rotation, self.columns.apply(values))
-
-    def apply_to_series(self, values: np.ndarray) -> np.ndarray:
-        """Whiten a whole series of shape (n_timepoints, n_features).
-
-        Returns
-        -------
-        np.ndarray of shape (n_features, n_timepoints), laid out as windows are
-        """
-        return self.apply(values.T[None])[0]
 
     def invert(self, values: np.ndarray, in_place: bool = False) -> np.ndarray:
         """Undo :meth:`apply`; extra middle axes (samples) broadcast.
