@@ -114,7 +114,9 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         window given nothing stays in the units of its series, one given a part is
         standardised by that part, at least a tenth of the column's spread) and
         sampled in them; the backbone never changes. Its network sees one column at
-        a time, so columns are generated without their dependence on each other.
+        a time, so columns are generated without their dependence on each other;
+        with ``whiten`` they are generated in decorrelated units, and the rotation
+        back gives them their correlation at the same time step.
         With a backbone, ``network``, ``schedule``, ``n_diffusion_steps`` and
         ``parameterisation`` are the backbone's, and ``training_steps`` is unused.
     {engine_parameters}
