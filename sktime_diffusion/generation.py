@@ -103,6 +103,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         time step missing); "auto" whitens when every training value is observed and
         there are at least two columns; False standardises each column on its own.
         With whitened columns a ``context`` gives each step's columns all or none.
+        What it changes on wide data and on TimeGAN's: ``docs/decisions.md``, D37.
     fine_tune_steps : int, default=200
         With a ``backbone``: optimiser steps of fine-tuning a copy of it on the
         windows of ``fit``, at a tenth of the learning rate; 0 only conditions on
