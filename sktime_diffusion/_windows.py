@@ -22,8 +22,8 @@ from .engine.series_windows import SeriesWindows
 __all__ = [
     "ColumnWhitening",
     "WindowScaling",
-    "daily_period",
     "column_whitening",
+    "daily_period",
     "default_window_length",
     "scale_floor",
     "seasonal_period",
@@ -390,7 +390,9 @@ class ColumnWhitening(_SeriesUnits):
         ----------
         values : np.ndarray of shape (n_windows, ..., n_features, length)
         in_place : bool
-            Write the result into ``values`` (float64, writeable).
+            Also write the result into ``values`` (float64, writeable), for the
+            callers of :meth:`WindowScaling.invert`; unlike there, the rotation
+            still makes one temporary of the same size.
         """
         restored = np.einsum("gf,...fl->...gl", self.inverse, values)
         restored = self.columns.invert(restored, in_place=True)

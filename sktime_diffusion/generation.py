@@ -387,15 +387,27 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         if not (isinstance(context, pd.Series) and n_features == 1):
             check_columns(owner, self.columns_, frame, "a context")
         known = frame.to_numpy(np.float64, na_value=np.nan).T
+        if self.whiten_:
+            self._check_whole_steps(known)
+        return known
+
+    def _check_whole_steps(self, known: np.ndarray) -> None:
+        """Refuse context steps that give some of their columns (whitened units).
+
+        Parameters
+        ----------
+        known : np.ndarray of shape (n_features, n_steps)
+            NaN where not given.
+        """
         missing = np.isnan(known)
         partial = np.flatnonzero(missing.any(axis=0) & ~missing.all(axis=0))
-        if self.whiten_ and len(partial):
+        if len(partial):
+            owner = type(self).__name__
             raise ValueError(
                 f"{owner}: with whitened columns (whiten_=True) each step of a context "
                 f"gives all columns or none; steps {partial[:5].tolist()} give some. "
                 "Fit with whiten=False to condition on some of a step's columns"
             )
-        return known
 
     def _generate(
         self,
