@@ -7,7 +7,7 @@ import warnings
 
 import torch
 
-__all__ = ["resolve_device", "sampling_device"]
+__all__ = ["host_waits_to_read", "resolve_device", "sampling_device"]
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -88,3 +88,24 @@ def sampling_device(device: str | torch.device | None) -> torch.device:
             stacklevel=3,
         )
         return torch.device("cpu")
+
+
+def host_waits_to_read(device: torch.device) -> bool:
+    """Whether reading a tensor's value on ``device`` makes the host wait for it.
+
+    On the CPU a value is there once computed; on a GPU the host must wait until the
+    device has run everything queued before it (a synchronisation), which leaves the
+    device idle while the host queues the next work. The hot loops of training and
+    sampling read no value on such a device, and read freely on the CPU, where that
+    costs nothing (and keeps the CPU results as they were).
+
+    Parameters
+    ----------
+    device : torch.device
+
+    Returns
+    -------
+    bool
+        False for the CPU, True for any other device.
+    """
+    return torch.device(device).type != "cpu"

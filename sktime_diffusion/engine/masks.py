@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from .checks import check_count
+from .device import host_waits_to_read
 
 __all__ = ["MASK_PATTERNS", "MaskStrategy", "draw_given_mask", "grating_hidden"]
 
@@ -225,8 +226,8 @@ def draw_given_mask(
         generator=generator,
     )
     hidden = torch.zeros_like(observed)
-    for index, (_, pattern) in enumerate(mixture):
-        if float(weights[index]) > 0:
+    for index, (weight, pattern) in enumerate(mixture):
+        if weight > 0:
             rows = (choice == index)[:, None, None]
             hidden = torch.where(rows, pattern(observed, strategy, generator), hidden)
     given = observed & ~hidden
@@ -236,7 +237,9 @@ def draw_given_mask(
 def _keep_one_target(observed: Tensor, given: Tensor, generator) -> Tensor:
     """Hide one random observed entry in windows where nothing is left to predict."""
     nothing_to_predict = ~((observed & ~given).flatten(1).any(dim=1))
-    if not bool(nothing_to_predict.any()):
+    # on the CPU the draw is skipped when no window needs it; on a GPU it is always
+    # made (the same mask), so that the host does not wait to read the flag
+    if not host_waits_to_read(observed.device) and not bool(nothing_to_predict.any()):
         return given
     scores = _uniform(observed.shape, generator, observed.device)
     scores = torch.where(given, scores, torch.full_like(scores, -1.0)).flatten(1)

@@ -51,10 +51,60 @@ Denoiser = Callable[[Tensor, Tensor], Tensor]
 Progress = Callable[[int], None] | None
 
 
-def _levels(schedule: NoiseSchedule, t: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
-    """``alpha`` and ``sigma`` at scalar time ``t`` as 0-d tensors of ``like``'s dtype."""
-    alpha, sigma = schedule.alpha_sigma(t.reshape(1))
-    return alpha.to(like)[0], sigma.to(like)[0]
+@dataclass(frozen=True)
+class _Grid:
+    """A sampler's time grid with its levels, computed before the loop.
+
+    Every level is computed on the CPU, in the samples' dtype, and moved to their
+    device in one copy; the loop reads no value back from the device (``clean`` and
+    ``scaled_clean`` say on the host where the noise level is 0), so on a GPU the host
+    never waits for a step to finish before it queues the next.
+
+    Attributes
+    ----------
+    times : torch.Tensor of shape (n,)
+        The grid, on the samples' device and in their dtype.
+    alpha, sigma : torch.Tensor of shape (n,)
+        ``alpha`` and ``sigma`` at each time, on the samples' device.
+    scaled : torch.Tensor of shape (n,)
+        ``sigma / alpha``, the noise level of the scaled variable ``x / alpha``.
+    host_alpha, host_sigma : torch.Tensor of shape (n,)
+        ``alpha`` and ``sigma`` on the CPU, for coefficients decided on the host.
+    clean, scaled_clean : tuple of bool, length n
+        Whether ``sigma`` (``scaled``) is 0 at each time.
+    """
+
+    times: Tensor
+    alpha: Tensor
+    sigma: Tensor
+    scaled: Tensor
+    host_alpha: Tensor
+    host_sigma: Tensor
+    clean: tuple[bool, ...]
+    scaled_clean: tuple[bool, ...]
+
+
+def _grid(schedule: NoiseSchedule, times: Tensor, like: Tensor) -> _Grid:
+    """The levels of ``times`` for samples like ``like`` (its device and dtype)."""
+    host_times = times.cpu()
+    alphas, sigmas = [], []
+    for t in host_times:  # one time at a time, as the levels always were computed
+        alpha, sigma = schedule.alpha_sigma(t.reshape(1))
+        alphas.append(alpha.to(like.dtype)[0])
+        sigmas.append(sigma.to(like.dtype)[0])
+    host_alpha, host_sigma = torch.stack(alphas), torch.stack(sigmas)
+    alpha, sigma = schedule.alpha_sigma(host_times)
+    host_scaled = (sigma / alpha).to(like.dtype)
+    return _Grid(
+        times=host_times.to(like.device, like.dtype),
+        alpha=host_alpha.to(like.device),
+        sigma=host_sigma.to(like.device),
+        scaled=host_scaled.to(like.device),
+        host_alpha=host_alpha,
+        host_sigma=host_sigma,
+        clean=tuple(value == 0.0 for value in host_sigma.tolist()),
+        scaled_clean=tuple(value == 0.0 for value in host_scaled.tolist()),
+    )
 
 
 def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -62,7 +112,8 @@ def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
 
 
 def _call(denoiser: Denoiser, x: Tensor, t: Tensor) -> Tensor:
-    return denoiser(x, t.to(device=x.device, dtype=x.dtype).expand(x.shape[0]))
+    """The denoiser at the 0-d time ``t`` (on ``x``'s device) for every window."""
+    return denoiser(x, t.expand(x.shape[0]))
 
 
 def _tick(progress: Progress) -> None:
@@ -116,42 +167,43 @@ def ddim(
     """
     if eta < 0:
         raise ValueError(f"eta must be >= 0, got {eta}")
-    for t, s in zip(times[:-1], times[1:], strict=True):
-        alpha_t, sigma_t = _levels(schedule, t, x)
-        alpha_s, sigma_s = _levels(schedule, s, x)
-        x0_hat = _call(denoiser, x, t)
+    grid = _grid(schedule, times, x)
+    # the added noise's variance of every step, decided on the host
+    host_noise_var = torch.stack(
+        [
+            _ddim_noise_variance(grid.host_alpha, grid.host_sigma, i, eta)
+            for i in range(len(times) - 1)
+        ]
+    )
+    noisy = tuple(eta > 0 and value > 0 for value in host_noise_var.tolist())
+    noise_var = host_noise_var.to(x.device)
+    for i in range(len(times) - 1):
+        alpha_t, sigma_t = grid.alpha[i], grid.sigma[i]
+        alpha_s, sigma_s = grid.alpha[i + 1], grid.sigma[i + 1]
+        x0_hat = _call(denoiser, x, grid.times[i])
         eps_hat = (x - alpha_t * x0_hat) / sigma_t
-        alpha_ts = alpha_t / alpha_s
-        posterior_var = (sigma_t**2 - alpha_ts**2 * sigma_s**2) * sigma_s**2 / sigma_t**2
-        noise_var = (eta**2 * posterior_var).clamp(min=0.0, max=sigma_s**2)
-        x = alpha_s * x0_hat + (sigma_s**2 - noise_var).sqrt() * eps_hat
-        if eta > 0 and float(noise_var) > 0:
-            x = x + noise_var.sqrt() * _noise(x, generator)
+        x = alpha_s * x0_hat + (sigma_s**2 - noise_var[i]).sqrt() * eps_hat
+        if noisy[i]:
+            x = x + noise_var[i].sqrt() * _noise(x, generator)
         _tick(progress)
     return x
 
 
-def _scaled_levels(schedule: NoiseSchedule, times: Tensor, like: Tensor) -> Tensor:
-    """Noise levels ``sigma / alpha`` of the scaled variable ``x / alpha``."""
-    alpha, sigma = schedule.alpha_sigma(times)
-    return (sigma / alpha).to(like)
+def _ddim_noise_variance(alpha: Tensor, sigma: Tensor, i: int, eta: float) -> Tensor:
+    """``eta**2`` times the DDPM posterior variance of the step from ``i`` to ``i + 1``."""
+    alpha_t, sigma_t, alpha_s, sigma_s = alpha[i], sigma[i], alpha[i + 1], sigma[i + 1]
+    alpha_ts = alpha_t / alpha_s
+    posterior_var = (sigma_t**2 - alpha_ts**2 * sigma_s**2) * sigma_s**2 / sigma_t**2
+    return (eta**2 * posterior_var).clamp(min=0.0, max=sigma_s**2)
 
 
-def _scaled_denoiser(
-    denoiser: Denoiser, schedule: NoiseSchedule
-) -> Callable[[Tensor, Tensor], Tensor]:
-    """Denoiser of the scaled variable ``y = x / alpha(t)``."""
+def _scaled_denoiser(denoiser: Denoiser, grid: _Grid) -> Callable[[Tensor, int], Tensor]:
+    """Denoiser of the scaled variable ``y = x / alpha(t)`` at grid time ``i``."""
 
-    def denoise_scaled(y: Tensor, t: Tensor) -> Tensor:
-        alpha, _ = _levels(schedule, t, y)
-        return _call(denoiser, alpha * y, t)
+    def denoise_scaled(y: Tensor, i: int) -> Tensor:
+        return _call(denoiser, grid.alpha[i] * y, grid.times[i])
 
     return denoise_scaled
-
-
-def _to_scaled(x: Tensor, schedule: NoiseSchedule, t: Tensor) -> Tensor:
-    alpha, _ = _levels(schedule, t, x)
-    return x / alpha
 
 
 def _reverse_sde_step(
@@ -159,10 +211,11 @@ def _reverse_sde_step(
     denoised: Tensor,
     level: Tensor,
     next_level: Tensor,
+    to_clean: bool,
     generator: torch.Generator | None,
 ) -> Tensor:
     """One Euler-Maruyama step of the reverse SDE in the scaled variable; to 0: denoise."""
-    if float(next_level) == 0.0:
+    if to_clean:
         return denoised
     step = level**2 - next_level**2
     return y + step * (denoised - y) / level**2 + step.sqrt() * _noise(y, generator)
@@ -188,12 +241,14 @@ def euler_maruyama(
     -------
     torch.Tensor, shape of ``x``
     """
-    denoise = _scaled_denoiser(denoiser, schedule)
-    levels = _scaled_levels(schedule, times, x)
-    y = _to_scaled(x, schedule, times[0])
+    grid = _grid(schedule, times, x)
+    denoise = _scaled_denoiser(denoiser, grid)
+    levels = grid.scaled
+    y = x / grid.alpha[0]
     for i in range(len(times) - 1):
         level, next_level = levels[i], levels[i + 1]
-        y = _reverse_sde_step(y, denoise(y, times[i]), level, next_level, generator)
+        to_clean = grid.scaled_clean[i + 1]
+        y = _reverse_sde_step(y, denoise(y, i), level, next_level, to_clean, generator)
         _tick(progress)
     return y
 
@@ -224,18 +279,20 @@ def predictor_corrector(
     """
     if snr <= 0:
         raise ValueError(f"snr must be > 0, got {snr}")
-    denoise = _scaled_denoiser(denoiser, schedule)
-    levels = _scaled_levels(schedule, times, x)
-    y = _to_scaled(x, schedule, times[0])
+    grid = _grid(schedule, times, x)
+    denoise = _scaled_denoiser(denoiser, grid)
+    levels = grid.scaled
+    y = x / grid.alpha[0]
     for i in range(len(times) - 1):
         level, next_level = levels[i], levels[i + 1]
-        y = _reverse_sde_step(y, denoise(y, times[i]), level, next_level, generator)
-        if float(next_level) == 0.0:
+        to_clean = grid.scaled_clean[i + 1]
+        y = _reverse_sde_step(y, denoise(y, i), level, next_level, to_clean, generator)
+        if to_clean:
             _tick(progress)
             continue
         epsilon = 2.0 * (snr * next_level) ** 2
         for _ in range(int(n_corrector_steps)):
-            score = (denoise(y, times[i + 1]) - y) / next_level**2
+            score = (denoise(y, i + 1) - y) / next_level**2
             z = _noise(y, generator)
             y = y + epsilon * score + (2.0 * epsilon).sqrt() * z
         _tick(progress)
@@ -261,17 +318,18 @@ def heun(
     torch.Tensor, shape of ``x``
     """
     del generator  # deterministic
-    denoise = _scaled_denoiser(denoiser, schedule)
-    levels = _scaled_levels(schedule, times, x)
-    y = _to_scaled(x, schedule, times[0])
+    grid = _grid(schedule, times, x)
+    denoise = _scaled_denoiser(denoiser, grid)
+    levels = grid.scaled
+    y = x / grid.alpha[0]
     for i in range(len(times) - 1):
         level, next_level = levels[i], levels[i + 1]
-        slope = (y - denoise(y, times[i])) / level
+        slope = (y - denoise(y, i)) / level
         y_euler = y + (next_level - level) * slope
-        if float(next_level) == 0.0:
+        if grid.scaled_clean[i + 1]:
             y = y_euler
         else:
-            next_slope = (y_euler - denoise(y_euler, times[i + 1])) / next_level
+            next_slope = (y_euler - denoise(y_euler, i + 1)) / next_level
             y = y + (next_level - level) * 0.5 * (slope + next_slope)
         _tick(progress)
     return y
@@ -301,11 +359,12 @@ def dpm_solver(
     del generator  # deterministic
     previous_x0: Tensor | None = None
     previous_h: Tensor | None = None
-    for t, s in zip(times[:-1], times[1:], strict=True):
-        alpha_t, sigma_t = _levels(schedule, t, x)
-        alpha_s, sigma_s = _levels(schedule, s, x)
-        x0_hat = _call(denoiser, x, t)
-        if float(sigma_s) == 0.0:
+    grid = _grid(schedule, times, x)
+    for i in range(len(times) - 1):
+        alpha_t, sigma_t = grid.alpha[i], grid.sigma[i]
+        alpha_s, sigma_s = grid.alpha[i + 1], grid.sigma[i + 1]
+        x0_hat = _call(denoiser, x, grid.times[i])
+        if grid.clean[i + 1]:
             x = x0_hat
             _tick(progress)
             break

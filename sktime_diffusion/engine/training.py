@@ -22,6 +22,7 @@ from torch import Tensor
 
 from .checkpoints import fingerprint, load_checkpoint, remove_checkpoint, save_checkpoint
 from .checks import check_count
+from .device import host_waits_to_read
 from .distributed import (
     agree_any,
     broadcast_seed,
@@ -42,6 +43,11 @@ __all__ = [
     "train_model",
     "training_budget",
 ]
+
+#: on a device where reading a value makes the host wait (a GPU), the training loss is
+#: checked for NaN and inf this many steps apart, before each checkpoint and at the end
+#: (on the CPU at every step, before the step's update)
+LOSS_CHECK_EVERY = 50
 
 #: the automatic training budget: this many optimiser steps per training window, at
 #: least the first bound and at most the second (the forecaster passes its own steps
@@ -335,7 +341,7 @@ def _validation_loss(
     cpu_generator, generator = _generators(
         config.seed, config.device, "validation masks", "validation noise"
     )
-    total, count = 0.0, 0
+    total, count = torch.zeros((), dtype=torch.float64, device=config.device), 0
     for start in range(0, len(index), config.batch_size):
         batch = index[start : start + config.batch_size]
         values, observed, side = data.take(batch, config.device)
@@ -345,9 +351,9 @@ def _validation_loss(
         given = draw_given_mask(observed, masks, _on(cpu_generator, generator, observed))
         values = _scaled_by_given(values, observed, given, config.given_scale_floor)
         loss = model.loss(values, observed, given, side, generator, config.time_power)
-        total += float(loss) * len(batch)
+        total = total + loss.detach().to(torch.float64) * len(batch)
         count += len(batch)
-    return total / max(count, 1)
+    return float(total) / max(count, 1)
 
 
 def _jitter_levels(
@@ -385,6 +391,55 @@ def _generators(
 
 def _on(cpu_generator, device_generator, tensor: Tensor):
     return cpu_generator if tensor.device.type == "cpu" else device_generator
+
+
+class _FiniteLossWatch:
+    """The first step whose training loss was NaN or inf, noted on the loss's device.
+
+    :meth:`note` runs every step without reading anything back to the host;
+    :meth:`check` reads (a synchronisation on a GPU) and raises for a noted step.
+
+    Parameters
+    ----------
+    device : torch.device
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self._step = torch.full((), -1, dtype=torch.int64, device=device)
+        self._value = torch.zeros((), dtype=torch.float64, device=device)
+
+    def note(self, loss: Tensor, step: int) -> None:
+        """Note ``loss`` (a 0-d tensor) of optimiser step ``step`` (counted from 0)."""
+        first = ~torch.isfinite(loss) & (self._step < 0)
+        self._step = torch.where(first, step, self._step)
+        self._value = torch.where(first, loss.to(torch.float64), self._value)
+
+    def check(self) -> None:
+        """Raise if a noted loss was not finite.
+
+        Raises
+        ------
+        FloatingPointError
+            Naming the first such step and its loss.
+        """
+        step = int(self._step)
+        if step >= 0:
+            raise FloatingPointError(
+                f"the training loss became {float(self._value)} at step {step}; "
+                "lower learning_rate or check the data scale"
+            )
+
+
+def _settled(losses: list) -> list[float]:
+    """``losses`` as floats: entries still on a device are read in one go."""
+    waiting = [index for index, value in enumerate(losses) if isinstance(value, Tensor)]
+    if not waiting:
+        return losses
+    read = torch.stack([losses[index] for index in waiting]).tolist()
+    settled = list(losses)
+    for index, value in zip(waiting, read, strict=True):
+        settled[index] = value
+    return settled
 
 
 def train_model(
@@ -432,6 +487,8 @@ def train_model(
         config = dataclasses.replace(config, seed=broadcast_seed(config.seed))
     runner = model if world_size == 1 else _data_parallel(model, device)
     cpu_generator, device_generator = _generators(config.seed, device)
+    watch = _FiniteLossWatch(device)
+    check_every = LOSS_CHECK_EVERY if host_waits_to_read(device) else 1
     train_index, validation_index = _split(
         len(data), config.validation_fraction, cpu_generator
     )
@@ -514,11 +571,9 @@ def train_model(
                     shard=shard,
                 )
                 batch_loss = sum_over_processes(loss.detach())  # the whole batch's
-                if not torch.isfinite(batch_loss):
-                    raise FloatingPointError(
-                        f"the training loss became {float(batch_loss)} at step "
-                        f"{history.n_steps}; lower learning_rate or check the data scale"
-                    )
+                watch.note(batch_loss, history.n_steps)
+                if history.n_steps % check_every == 0:
+                    watch.check()
                 # DistributedDataParallel averages the gradients of the processes:
                 # scaled by their number, they add up to the whole batch's gradient
                 loss = loss * world_size
@@ -532,9 +587,11 @@ def train_model(
                     _update_ema(
                         ema, model, config.ema_decay, history.n_steps, config.ema_warmup
                     )
-                epoch_loss += float(batch_loss) * len(batch)
+                epoch_loss = epoch_loss + batch_loss.to(torch.float64) * len(batch)
                 epoch_windows += len(batch)
                 if run_id is not None and history.n_steps % config.checkpoint_every == 0:
+                    watch.check()
+                    history.train_loss = _settled(history.train_loss)
                     if rank == 0:
                         save_checkpoint(
                             config.checkpoint,
@@ -552,7 +609,7 @@ def train_model(
                                 "epoch": epoch,
                                 "order": order,
                                 "position": start + config.batch_size,
-                                "epoch_loss": epoch_loss,
+                                "epoch_loss": float(epoch_loss),
                                 "epoch_windows": epoch_windows,
                             },
                         )
@@ -566,6 +623,7 @@ def train_model(
                     break
             history.train_loss.append(epoch_loss / max(epoch_windows, 1))
             if len(validation_index):
+                watch.check()
                 raw_state = _swap_in(model, ema)
                 validation = _validation_loss(model, data, validation_index, masks, config)
                 history.validation_loss.append(validation)
@@ -580,7 +638,9 @@ def train_model(
             else:
                 history.best_epoch = epoch
             bar.update(1)
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+            if not bar.disable:  # reads the loss
+                history.train_loss = _settled(history.train_loss)
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
             if out_of_time or out_of_steps:
                 history.stopped_by = "max_time" if out_of_time else "max_steps"
                 break
@@ -589,6 +649,8 @@ def train_model(
                 break
     finally:
         bar.close()
+    watch.check()
+    history.train_loss = _settled(history.train_loss)
     if run_id is not None and rank == 0:
         remove_checkpoint(config.checkpoint)
     if best_state is not None:

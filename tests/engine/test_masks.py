@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 import torch
 
+import sktime_diffusion.engine.masks as masks_module
 from sktime_diffusion.engine import (
     MASK_PATTERNS,
     MaskStrategy,
@@ -28,7 +29,13 @@ def _observed(batch=256, n_features=3, length=20, missing=0.2, seed=0):
         MaskStrategy(random=1, block=1, suffix=1, historical=1, grating=1),
     ],
 )
-def test_given_is_a_subset_of_observed_and_leaves_targets(strategy):
+@pytest.mark.parametrize("gpu_policy", [False, True])
+def test_given_is_a_subset_of_observed_and_leaves_targets(
+    strategy, gpu_policy, monkeypatch
+):
+    # on a GPU the target kept for windows that lack one is drawn whether or not any
+    # window lacks one (reading the flag would wait for the device)
+    monkeypatch.setattr(masks_module, "host_waits_to_read", lambda device: gpu_policy)
     observed = _observed()
     given = draw_given_mask(observed, strategy, torch.Generator().manual_seed(1))
     assert given.dtype == torch.bool and given.shape == observed.shape
