@@ -7,7 +7,18 @@ import warnings
 
 import torch
 
-__all__ = ["host_waits_to_read", "resolve_device", "sampling_device"]
+__all__ = [
+    "RESIDENT_SHARE",
+    "host_waits_to_read",
+    "keeps_on_device",
+    "resolve_device",
+    "sampling_device",
+    "to_device",
+]
+
+#: training windows are moved to a GPU once, instead of a batch at a time, when they
+#: take at most this share of its free memory
+RESIDENT_SHARE = 0.25
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -109,3 +120,61 @@ def host_waits_to_read(device: torch.device) -> bool:
         False for the CPU, True for any other device.
     """
     return torch.device(device).type != "cpu"
+
+
+def to_device(
+    tensor: torch.Tensor, device: torch.device, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """``tensor`` on ``device`` (in ``dtype``), from the CPU to a GPU without waiting.
+
+    A copy from the CPU to a GPU goes through pinned (page-locked) memory and does not
+    block the host: the GPU takes the copy in its queue, before the work that uses it.
+    Any other move is :meth:`torch.Tensor.to`; the dtype is changed on the tensor's own
+    device first (on the CPU the result is that of ``tensor.to(device, dtype)``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+    device : torch.device
+    dtype : torch.dtype or None
+        None keeps the tensor's dtype.
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    if dtype is not None:
+        tensor = tensor.to(dtype)
+    device = torch.device(device)
+    if device.type == "cuda" and tensor.device.type == "cpu":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
+def keeps_on_device(
+    nbytes: int, device: torch.device, free_bytes: int | None = None
+) -> bool:
+    """Whether training data of ``nbytes`` moves to ``device`` once, not per batch.
+
+    On a GPU the windows are cut on the device when the data take at most
+    :data:`RESIDENT_SHARE` of its free memory; otherwise each batch is cut on the CPU
+    and copied (:func:`to_device`). On the CPU the data are where they are.
+
+    Parameters
+    ----------
+    nbytes : int
+        Bytes the training data hold.
+    device : torch.device
+    free_bytes : int or None
+        Free memory of the device; None asks CUDA (``torch.cuda.mem_get_info``).
+
+    Returns
+    -------
+    bool
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        return False
+    if free_bytes is None:
+        free_bytes = torch.cuda.mem_get_info(device)[0]
+    return nbytes <= RESIDENT_SHARE * free_bytes

@@ -17,6 +17,7 @@ per series.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ import torch
 from torch import Tensor
 
 from .checkpoints import fingerprint
+from .device import to_device
 from .scaling import given_entry_scaling
 
 __all__ = ["SeriesWindows"]
@@ -179,10 +181,23 @@ class SeriesWindows:
         held = [self._values, self._starts, self._series_of, self._side, self._floors]
         return sum(t.numel() * t.element_size() for t in held if t is not None)
 
+    def to(self, device: torch.device) -> SeriesWindows:
+        """The same windows, with the series and tables held on ``device``.
+
+        :meth:`take` then cuts the windows there (the training loop does this on a GPU
+        where the data fit, :func:`~sktime_diffusion.engine.device.keeps_on_device`).
+        """
+        moved = copy.copy(self)
+        for name in ("_values", "_starts", "_series_of", "_side", "_floors"):
+            held = getattr(self, name)
+            if held is not None:
+                setattr(moved, name, to_device(held, device))
+        return moved
+
     def take(
         self, index: Tensor, device: torch.device
     ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Windows ``index`` on ``device``.
+        """Windows ``index`` on ``device``, cut where the series are held.
 
         Parameters
         ----------
@@ -197,16 +212,19 @@ class SeriesWindows:
         observed : torch.Tensor of shape (batch, n_features, length), bool
         side : torch.Tensor of shape (batch, n_side, length), float32, or None
         """
-        columns = self._starts[index][:, None] + torch.arange(self.length)
+        here = self._values.device
+        index = to_device(index, here)
+        steps = torch.arange(self.length, device=here)
+        columns = self._starts[index][:, None] + steps
         values = self._values[:, columns].permute(1, 0, 2)
         observed = ~torch.isnan(values)
         if self.scaling_context is not None:
-            context = torch.arange(self.length) < self.scaling_context
+            context = steps < self.scaling_context
             floors = self._floors[self._series_of[index]][:, :, None]
             loc, scale = given_entry_scaling(values, observed & context, floors)
             values = (values - loc) / scale
         values = torch.where(observed, values, torch.zeros_like(values))
         side = None
         if self._side is not None:
-            side = self._side[:, columns].permute(1, 0, 2).to(device, torch.float32)
-        return values.to(device, torch.float32), observed.to(device), side
+            side = to_device(self._side[:, columns].permute(1, 0, 2), device, torch.float32)
+        return to_device(values, device, torch.float32), to_device(observed, device), side

@@ -22,7 +22,7 @@ from torch import Tensor
 
 from .checkpoints import fingerprint, load_checkpoint, remove_checkpoint, save_checkpoint
 from .checks import check_count
-from .device import host_waits_to_read
+from .device import host_waits_to_read, keeps_on_device, to_device
 from .distributed import (
     agree_any,
     broadcast_seed,
@@ -161,14 +161,31 @@ class WindowData:
         """A hash of the windows (:func:`~.checkpoints.fingerprint`)."""
         return fingerprint(self.values, self.observed, self.side)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: values, mask and side channels."""
+        held = [self.values, self.observed, self.side]
+        return sum(t.numel() * t.element_size() for t in held if t is not None)
+
+    def to(self, device: torch.device) -> WindowData:
+        """The same windows held on ``device`` (:meth:`take` then indexes there)."""
+        moved = copy.copy(self)
+        moved.values = to_device(self.values, device)
+        moved.observed = to_device(self.observed, device)
+        moved.side = None if self.side is None else to_device(self.side, device)
+        return moved
+
     def take(
         self, index: Tensor, device: torch.device
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Windows ``index`` on ``device``, as float32 values, mask and side channels."""
-        side = None if self.side is None else self.side[index].to(device, torch.float32)
+        index = to_device(index, self.values.device)
+        side = None
+        if self.side is not None:
+            side = to_device(self.side[index], device, torch.float32)
         return (
-            self.values[index].to(device, torch.float32),
-            self.observed[index].to(device),
+            to_device(self.values[index], device, torch.float32),
+            to_device(self.observed[index], device),
             side,
         )
 
@@ -497,7 +514,10 @@ def train_model(
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        model.parameters(),
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+        fused=True if device.type == "cuda" else None,  # one kernel for all weights
     )
     ema = copy.deepcopy(model.state_dict()) if config.ema_decay else None
     history = TrainingHistory()
@@ -507,6 +527,8 @@ def train_model(
     if config.checkpoint is not None:
         run_id = _run_fingerprint(model, data, masks, config)
         resumed = load_checkpoint(config.checkpoint, run_id)
+    if keeps_on_device(data.nbytes, device):
+        data = data.to(device)  # windows cut on the device, no copy per batch
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])

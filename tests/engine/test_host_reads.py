@@ -158,3 +158,19 @@ def test_a_loss_that_is_not_finite_stops_training_naming_its_step(monkeypatch, g
         train_model(model, _windows(), MASKS, config)
     if not gpu_policy:  # checked before the step's update: the weights stay finite
         assert all(torch.isfinite(value).all() for value in model.state_dict().values())
+
+
+@pytest.mark.parametrize("fits", [False, True])
+def test_training_moves_its_windows_to_the_device_once_where_they_fit(monkeypatch, fits):
+    moves = []
+    monkeypatch.setattr(training, "keeps_on_device", lambda nbytes, device: fits)
+    original = WindowData.to
+
+    def to(self, device):
+        moves.append(device)
+        return original(self, device)
+
+    monkeypatch.setattr(WindowData, "to", to)
+    config = TrainingConfig(epochs=2, batch_size=50, seed=1)
+    train_model(_model(), _windows(), MASKS, config)
+    assert moves == ([torch.device("cpu")] if fits else [])
