@@ -2,7 +2,7 @@
 
 Run from the repository root on a machine with a CUDA GPU (a few minutes)::
 
-    python benchmarks/gpu_check.py [--training-steps 300] [--devices cpu,cuda]
+    python benchmarks/gpu_check.py [--training-steps 300] [--devices cpu,cuda,cuda-bf16]
 
 For each estimator, with ``random_state=0`` and a short fixed budget (``training_steps``,
 the same on both devices): the forecaster on the airline data (the last 12 months held
@@ -14,6 +14,9 @@ other random numbers than the CPU, so the devices cannot agree bit for bit; they
 when each score on CUDA is within the stated tolerance of the CPU's. The table also
 gives training windows per second (optimiser steps x batch / fit seconds) and
 window-samples per second (samples drawn / sampling seconds) on each device.
+
+"cuda-bf16" is CUDA with ``precision="bfloat16"`` (the network under bfloat16 autocast;
+left out on a GPU without bfloat16 support).
 
 Without a CUDA GPU the script says so and runs the CPU rows only (exit code 0); with
 one, it exits with code 1 when a score is out of tolerance.
@@ -56,7 +59,7 @@ def _rates(estimator, history, fit_s, n_window_samples, sample_s) -> dict:
     }
 
 
-def check_forecaster(device: str, steps: int) -> dict:
+def check_forecaster(device: str, steps: int, precision: str) -> dict:
     from sktime.datasets import load_airline
 
     from sktime_diffusion import DiffusionForecaster
@@ -64,7 +67,9 @@ def check_forecaster(device: str, steps: int) -> dict:
 
     y = load_airline()
     train, test = y.iloc[:-12], y.iloc[-12:]
-    forecaster = DiffusionForecaster(training_steps=steps, device=device, random_state=0)
+    forecaster = DiffusionForecaster(
+        training_steps=steps, device=device, precision=precision, random_state=0
+    )
     _, fit_s = _timed(lambda: forecaster.fit(train, fh=list(range(1, 13))))
     levels = np.linspace(0.05, 0.95, 19)
     quantiles, sample_s = _timed(lambda: forecaster.predict_quantiles(alpha=list(levels)))
@@ -74,7 +79,7 @@ def check_forecaster(device: str, steps: int) -> dict:
     return {"estimator": "DiffusionForecaster", "score": "CRPS", "value": score} | rates
 
 
-def check_imputer(device: str, steps: int) -> dict:
+def check_imputer(device: str, steps: int, precision: str) -> dict:
     from sktime.datasets import load_airline
 
     from sktime_diffusion import DiffusionImputer
@@ -83,7 +88,9 @@ def check_imputer(device: str, steps: int) -> dict:
     hidden = np.random.default_rng(0).random(len(y)) < 0.1
     gappy = y.copy()
     gappy.iloc[hidden, 0] = np.nan
-    imputer = DiffusionImputer(training_steps=steps, device=device, random_state=0)
+    imputer = DiffusionImputer(
+        training_steps=steps, device=device, precision=precision, random_state=0
+    )
     _, fit_s = _timed(lambda: imputer.fit(gappy))
     filled, sample_s = _timed(lambda: imputer.transform(gappy))
     error = float(np.abs(filled.to_numpy()[hidden] - y.to_numpy()[hidden]).mean())
@@ -93,7 +100,7 @@ def check_imputer(device: str, steps: int) -> dict:
     return {"estimator": "DiffusionImputer", "score": "MAE", "value": error} | rates
 
 
-def check_detector(device: str, steps: int) -> dict:
+def check_detector(device: str, steps: int, precision: str) -> dict:
     from sktime.datasets import load_airline
 
     from sktime_diffusion import DiffusionAnomalyDetector
@@ -101,7 +108,9 @@ def check_detector(device: str, steps: int) -> dict:
     y = load_airline().to_frame()
     spikes = [30, 70, 110]
     y.iloc[spikes, 0] += 150.0
-    detector = DiffusionAnomalyDetector(training_steps=steps, device=device, random_state=0)
+    detector = DiffusionAnomalyDetector(
+        training_steps=steps, device=device, precision=precision, random_state=0
+    )
     _, fit_s = _timed(lambda: detector.fit(y))
     scores, sample_s = _timed(lambda: detector.transform_scores(y))
     top = np.argsort(scores.to_numpy().ravel())[-3:]
@@ -115,14 +124,16 @@ def check_detector(device: str, steps: int) -> dict:
     } | rates
 
 
-def check_generator(device: str, steps: int) -> dict:
+def check_generator(device: str, steps: int, precision: str) -> dict:
     from sktime_diffusion import DiffusionGenerator
     from sktime_diffusion.datasets import make_sines
     from sktime_diffusion.metrics import marginal_distance
 
     real = make_sines(n_series=500, length=24, n_features=3, random_state=0)
     other = make_sines(n_series=500, length=24, n_features=3, random_state=1)
-    generator = DiffusionGenerator(training_steps=steps, device=device, random_state=0)
+    generator = DiffusionGenerator(
+        training_steps=steps, device=device, precision=precision, random_state=0
+    )
     _, fit_s = _timed(lambda: generator.fit(real))
     synthetic, sample_s = _timed(lambda: generator.sample(500))
 
@@ -140,6 +151,13 @@ def check_generator(device: str, steps: int) -> dict:
 
 CHECKS = [check_forecaster, check_imputer, check_detector, check_generator]
 
+#: the rows a device name of ``--devices`` stands for: (device, precision)
+DEVICE_ROWS = {
+    "cpu": ("cpu", "float32"),
+    "cuda": ("cuda", "float32"),
+    "cuda-bf16": ("cuda", "bfloat16"),
+}
+
 
 def agrees(cpu: float, cuda: float) -> bool:
     """Whether a CUDA score is within the tolerances of the CPU's."""
@@ -150,28 +168,39 @@ def agrees(cpu: float, cuda: float) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--training-steps", type=int, default=300)
-    parser.add_argument("--devices", default="cpu,cuda")
+    parser.add_argument("--devices", default="cpu,cuda,cuda-bf16")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     from _report import environment_line, markdown_table
 
     devices = args.devices.split(",")
-    if "cuda" in devices and not torch.cuda.is_available():
-        print("No CUDA GPU is visible to torch: only the CPU rows are run.")
-        devices = [d for d in devices if d != "cuda"]
+    unknown = sorted(set(devices) - DEVICE_ROWS.keys())
+    if unknown:
+        parser.error(f"unknown devices {unknown}; choose from {sorted(DEVICE_ROWS)}")
+    if not torch.cuda.is_available():
+        if any(d.startswith("cuda") for d in devices):
+            print("No CUDA GPU is visible to torch: only the CPU rows are run.")
+        devices = [d for d in devices if not d.startswith("cuda")]
+    elif "cuda-bf16" in devices and not torch.cuda.is_bf16_supported():
+        print("This GPU has no bfloat16 support: the cuda-bf16 rows are left out.")
+        devices = [d for d in devices if d != "cuda-bf16"]
     print(environment_line(",".join(devices)))
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name(0)}")
     rows, failed = [], False
     for check in CHECKS:
         by_device = {}
-        for device in devices:
-            by_device[device] = check(device, args.training_steps) | {"device": device}
-            rows.append(by_device[device])
-        if "cpu" in by_device and "cuda" in by_device:
-            ok = agrees(by_device["cpu"]["value"], by_device["cuda"]["value"])
-            by_device["cuda"]["agrees with CPU"] = "yes" if ok else "NO"
-            failed |= not ok
+        for name in devices:
+            device, precision = DEVICE_ROWS[name]
+            by_device[name] = check(device, args.training_steps, precision) | {
+                "device": name
+            }
+            rows.append(by_device[name])
+        for name in by_device.keys() - {"cpu"}:
+            if "cpu" in by_device:
+                ok = agrees(by_device["cpu"]["value"], by_device[name]["value"])
+                by_device[name]["agrees with CPU"] = "yes" if ok else "NO"
+                failed |= not ok
         print(f"  {rows[-1]['estimator']}: done", flush=True)
     columns = ["estimator", "device", "score", "value", "agrees with CPU", "fit s"]
     columns += ["training windows/s", "sample s", "window-samples/s"]

@@ -248,6 +248,7 @@ default="seasonal"
         validation_fraction: float = 0.0,
         patience: int | None = None,
         device: str = "auto",
+        precision: str = "float32",
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:
@@ -266,6 +267,7 @@ default="seasonal"
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         super().__init__()

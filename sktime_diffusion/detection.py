@@ -231,6 +231,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         validation_fraction: float = 0.0,
         patience: int | None = None,
         device: str = "auto",
+        precision: str = "float32",
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:
@@ -257,6 +258,7 @@ class DiffusionAnomalyDetector(DiffusionEngineMixin, BaseDetector):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         super().__init__()

@@ -198,6 +198,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         validation_fraction: float = 0.0,
         patience: int | None = None,
         device: str = "auto",
+        precision: str = "float32",
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:
@@ -220,6 +221,7 @@ class DiffusionGenerator(DiffusionEngineMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         super().__init__()

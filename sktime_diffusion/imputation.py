@@ -263,6 +263,7 @@ default="interpolation"
         validation_fraction: float = 0.0,
         patience: int | None = None,
         device: str = "auto",
+        precision: str = "float32",
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:
@@ -290,6 +291,7 @@ default="interpolation"
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         super().__init__()

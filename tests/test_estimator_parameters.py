@@ -42,6 +42,7 @@ CHANGED_ENGINE_PARAMETERS = {
     "validation_fraction": 0.25,
     "patience": 3,
     "device": "cpu",
+    "precision": "bfloat16",
     "random_state": 11,
     "verbose": True,
 }

@@ -9,6 +9,8 @@
 - :mod:`.outpainting`: long series filled window by window, in rounds of batched windows;
 - :mod:`.scaling`: the one scaling rule, each window by its given entries;
 - :mod:`.denoisers`: the torch networks, CSDI-style and dilated-convolution;
+- :mod:`.device`: the device a model runs on, and host-device copies;
+- :mod:`.precision`: float32 or bfloat16 mixed precision of the network;
 - :mod:`.masks`: random training masks and the grating masks of anomaly scoring;
 - :mod:`.training`: the fit loop and its automatic budget;
 - :mod:`.series_windows`: training windows cut from whole series batch by batch;
@@ -24,6 +26,7 @@ from .gaussian import GaussianDenoiser, conditional_gaussian
 from .masks import MASK_PATTERNS, MaskStrategy, draw_given_mask, grating_hidden
 from .model import PARAMETERISATIONS, Condition, DiffusionModel
 from .outpainting import OutpaintRound, outpaint
+from .precision import PRECISIONS, network_precision
 from .samplers import SAMPLERS, SamplerSpec, check_sampler, resolve_sampling_steps
 from .sampling import chunk_size, generate
 from .scaling import given_entry_scaling
@@ -48,6 +51,7 @@ __all__ = [
     "NoiseSchedule",
     "OutpaintRound",
     "PARAMETERISATIONS",
+    "PRECISIONS",
     "SAMPLERS",
     "SamplerSpec",
     "SCHEDULES",
@@ -63,6 +67,7 @@ __all__ = [
     "given_entry_scaling",
     "grating_hidden",
     "make_schedule",
+    "network_precision",
     "outpaint",
     "resolve_sampling_steps",
     "resolve_device",

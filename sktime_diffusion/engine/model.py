@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from .baselines import BASELINES, baseline_fill
 from .denoisers import build_network
 from .device import sampling_device
+from .precision import network_autocast
 from .schedules import NoiseSchedule, make_schedule
 
 __all__ = [
@@ -386,7 +387,9 @@ class DiffusionModel(nn.Module):
         c_in = _expand(torch.rsqrt(alpha**2 + sigma**2), x_t)
         network_input = torch.where(given, torch.zeros_like(x_t), c_in * x_t)
         if not self.channel_independent:
-            return self.network(network_input, t, shown, given, side)
+            with network_autocast(x_t.device):
+                prediction = self.network(network_input, t, shown, given, side)
+            return prediction.to(x_t.dtype)
         batch, n_features, length = x_t.shape
 
         def one_feature_each(tensor: Tensor) -> Tensor:
@@ -394,14 +397,15 @@ class DiffusionModel(nn.Module):
 
         if side is not None:
             side = side.repeat_interleave(n_features, dim=0)
-        prediction = self.network(
-            one_feature_each(network_input),
-            t.repeat_interleave(n_features),
-            one_feature_each(shown),
-            one_feature_each(given),
-            side,
-        )
-        return prediction.reshape(batch, n_features, length)
+        with network_autocast(x_t.device):
+            prediction = self.network(
+                one_feature_each(network_input),
+                t.repeat_interleave(n_features),
+                one_feature_each(shown),
+                one_feature_each(given),
+                side,
+            )
+        return prediction.to(x_t.dtype).reshape(batch, n_features, length)
 
     def denoiser(self, condition: Condition, baseline: Tensor | None = None):
         """The function ``(x_t, t) -> x0_hat`` that samplers call, for ``condition``.

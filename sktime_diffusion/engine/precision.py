@@ -1,0 +1,77 @@
+"""The precision the network runs in: float32, or bfloat16 mixed precision.
+
+``"bfloat16"`` runs the network's matrix products and convolutions under
+:func:`torch.autocast` in bfloat16 (weights, optimiser state and everything else of
+the diffusion stay float32, and the network's output is cast back to float32): on
+GPUs with bfloat16 units (NVIDIA from Ampere on) training and sampling are faster and
+need less memory. CPUs without bfloat16 instructions emulate it, far slower than
+float32. The choice is a context (:func:`network_precision`) that
+:meth:`~sktime_diffusion.engine.model.DiffusionModel` reads at every network call
+(:func:`network_autocast`), so one setting covers training and sampling alike and no
+model or saved file carries it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+import torch
+
+__all__ = ["PRECISIONS", "check_precision", "network_autocast", "network_precision"]
+
+#: the precisions a network can run in
+PRECISIONS = ("float32", "bfloat16")
+
+_PRECISION: ContextVar[str] = ContextVar("network_precision", default="float32")
+
+
+def check_precision(precision: str, device: torch.device, owner: str = "precision") -> str:
+    """``precision`` if it is one of :data:`PRECISIONS` and ``device`` can run it.
+
+    Raises
+    ------
+    ValueError
+        For another value, or bfloat16 on a CUDA GPU without bfloat16 support.
+    """
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(
+            f"{owner}: precision must be one of {', '.join(map(repr, PRECISIONS))}, "
+            f"got {precision!r}"
+        )
+    device = torch.device(device)
+    if precision == "bfloat16" and device.type == "cuda":
+        if not torch.cuda.is_bf16_supported():
+            raise ValueError(
+                f"{owner}: precision='bfloat16' was asked for, but the GPU "
+                f"{torch.cuda.get_device_name(device)} has no bfloat16 support; use "
+                "precision='float32'"
+            )
+    return precision
+
+
+@contextlib.contextmanager
+def network_precision(precision: str) -> Iterator[None]:
+    """Networks called inside the block run in ``precision`` (one of :data:`PRECISIONS`).
+
+    Parameters
+    ----------
+    precision : {"float32", "bfloat16"}
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    token = _PRECISION.set(precision)
+    try:
+        yield
+    finally:
+        _PRECISION.reset(token)
+
+
+def network_autocast(device: torch.device) -> torch.autocast:
+    """The autocast context of one network call on ``device`` in today's precision."""
+    return torch.autocast(
+        torch.device(device).type,
+        dtype=torch.bfloat16,
+        enabled=_PRECISION.get() == "bfloat16",
+    )
