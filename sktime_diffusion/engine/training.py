@@ -45,8 +45,8 @@ __all__ = [
 ]
 
 #: on a device where reading a value makes the host wait (a GPU), the training loss is
-#: checked for NaN and inf this many steps apart, before each checkpoint and at the end
-#: (on the CPU at every step, before the step's update)
+#: checked for NaN and inf this many steps apart, before each checkpoint and at the end,
+#: and a time budget too (on the CPU both at every step, the loss before the update)
 LOSS_CHECK_EVERY = 50
 
 #: the automatic training budget: this many optimiser steps per training window, at
@@ -635,8 +635,12 @@ def train_model(
                                 "epoch_windows": epoch_windows,
                             },
                         )
-                if config.max_time and agree_any(
-                    time.perf_counter() - started > config.max_time
+                # several processes agree through a collective that the host waits
+                # for: on a GPU every ``check_every`` steps
+                if (
+                    config.max_time
+                    and history.n_steps % check_every == 0
+                    and agree_any(time.perf_counter() - started > config.max_time)
                 ):
                     out_of_time = True
                     break

@@ -174,3 +174,15 @@ def test_training_moves_its_windows_to_the_device_once_where_they_fit(monkeypatc
     config = TrainingConfig(epochs=2, batch_size=50, seed=1)
     train_model(_model(), _windows(), MASKS, config)
     assert moves == ([torch.device("cpu")] if fits else [])
+
+
+@pytest.mark.parametrize(
+    "gpu_policy, steps", [(False, 1), (True, training.LOSS_CHECK_EVERY)]
+)
+def test_a_spent_time_budget_is_seen_at_the_next_check(monkeypatch, gpu_policy, steps):
+    if gpu_policy:
+        _on_a_gpu(monkeypatch)
+    config = TrainingConfig(epochs=1000, batch_size=50, seed=1, max_time=1e-9)
+    history = train_model(_model(), _windows(), MASKS, config)
+    assert history.stopped_by == "max_time"
+    assert history.n_steps == steps
