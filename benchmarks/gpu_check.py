@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from sktime_diffusion.engine.precision import has_bfloat16_units
+
 #: a CUDA score agrees with the CPU's within this share (scores from short training on
 #: small data move by this much between seeds on one device)
 RELATIVE_TOLERANCE = 0.35
@@ -181,7 +183,7 @@ def main() -> int:
         if any(d.startswith("cuda") for d in devices):
             print("No CUDA GPU is visible to torch: only the CPU rows are run.")
         devices = [d for d in devices if not d.startswith("cuda")]
-    elif "cuda-bf16" in devices and not torch.cuda.is_bf16_supported():
+    elif "cuda-bf16" in devices and not has_bfloat16_units(torch.device("cuda")):
         print("This GPU has no bfloat16 support: the cuda-bf16 rows are left out.")
         devices = [d for d in devices if d != "cuda-bf16"]
     print(environment_line(",".join(devices)))

@@ -348,6 +348,9 @@ default="seasonal"
     def save(self, path: str | Path) -> None:
         """Write the parameters and the pretrained weights to ``path`` (torch file).
 
+        ``precision`` is not written: a loaded backbone runs in float32 unless told
+        otherwise (``set_params(precision="bfloat16")``).
+
         Parameters
         ----------
         path : str or pathlib.Path
@@ -356,6 +359,7 @@ default="seasonal"
         params = self.get_params(deep=False)
         network = params.pop("network")
         random_state = params.pop("random_state")
+        params.pop("precision")  # not saved: a choice for the machine that runs it
         state = {k: v.detach().cpu() for k, v in self.model_.state_dict().items()}
         history = self.training_history_
         payload = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 
@@ -9,6 +10,7 @@ import torch
 
 __all__ = [
     "RESIDENT_SHARE",
+    "constant_on",
     "host_waits_to_read",
     "keeps_on_device",
     "resolve_device",
@@ -178,3 +180,27 @@ def keeps_on_device(
     if free_bytes is None:
         free_bytes = torch.cuda.mem_get_info(device)[0]
     return nbytes <= RESIDENT_SHARE * free_bytes
+
+
+@functools.lru_cache(maxsize=256)
+def constant_on(
+    values: tuple, device: torch.device, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """A tensor of constants on ``device``, made once per device and reused.
+
+    A tensor made from Python numbers on a GPU is a copy from the host, which makes the
+    host wait for the device; a loop that needs the same constants at every step takes
+    them from here. The tensor is shared: never change it in place.
+
+    Parameters
+    ----------
+    values : tuple of numbers
+    device : torch.device
+    dtype : torch.dtype or None
+        None: torch's default for the numbers.
+
+    Returns
+    -------
+    torch.Tensor of shape (len(values),)
+    """
+    return torch.tensor(values, dtype=dtype, device=device)

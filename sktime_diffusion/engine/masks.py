@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from .checks import check_count
-from .device import host_waits_to_read
+from .device import constant_on, host_waits_to_read
 
 __all__ = ["MASK_PATTERNS", "MaskStrategy", "draw_given_mask", "grating_hidden"]
 
@@ -175,10 +175,10 @@ def grating_hidden(length: int, n_slices: Tensor, phase: Tensor) -> Tensor:
 
 def _grating_hidden(observed: Tensor, strategy: MaskStrategy, generator) -> Tensor:
     batch, _, length = observed.shape
-    counts = torch.tensor(strategy.grating_slices, device=observed.device).clamp(max=length)
+    counts = constant_on(tuple(strategy.grating_slices), observed.device).clamp(max=length)
     pick = (
         _uniform((batch, 2), generator, observed.device)
-        * torch.tensor([len(counts), 2], device=observed.device)
+        * constant_on((len(counts), 2), observed.device)
     ).long()
     hidden = grating_hidden(length, counts[pick[:, 0]], pick[:, 1])
     return hidden[:, None, :].expand_as(observed)
@@ -218,7 +218,7 @@ def draw_given_mask(
         entries keeps at least one target entry.
     """
     mixture = list(strategy.mixture().values())
-    weights = torch.tensor([weight for weight, _ in mixture], device=observed.device)
+    weights = constant_on(tuple(weight for weight, _ in mixture), observed.device)
     choice = torch.multinomial(
         weights / weights.sum(),
         observed.shape[0],

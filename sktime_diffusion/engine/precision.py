@@ -6,7 +6,7 @@ the diffusion stay float32, and the network's output is cast back to float32): o
 GPUs with bfloat16 units (NVIDIA from Ampere on) training and sampling are faster and
 need less memory. CPUs without bfloat16 instructions emulate it, far slower than
 float32. The choice is a context (:func:`network_precision`) that
-:meth:`~sktime_diffusion.engine.model.DiffusionModel` reads at every network call
+:class:`~sktime_diffusion.engine.model.DiffusionModel` reads at every network call
 (:func:`network_autocast`), so one setting covers training and sampling alike and no
 model or saved file carries it.
 """
@@ -19,7 +19,13 @@ from contextvars import ContextVar
 
 import torch
 
-__all__ = ["PRECISIONS", "check_precision", "network_autocast", "network_precision"]
+__all__ = [
+    "PRECISIONS",
+    "check_precision",
+    "has_bfloat16_units",
+    "network_autocast",
+    "network_precision",
+]
 
 #: the precisions a network can run in
 PRECISIONS = ("float32", "bfloat16")
@@ -30,10 +36,25 @@ _PRECISION: ContextVar[str] = ContextVar("network_precision", default="float32")
 def check_precision(precision: str, device: torch.device, owner: str = "precision") -> str:
     """``precision`` if it is one of :data:`PRECISIONS` and ``device`` can run it.
 
+    Parameters
+    ----------
+    precision : str
+        The asked-for precision.
+    device : torch.device
+        Where the network will run.
+    owner : str
+        Named first in the error message (the estimator's class).
+
+    Returns
+    -------
+    str
+        ``precision``.
+
     Raises
     ------
     ValueError
-        For another value, or bfloat16 on a CUDA GPU without bfloat16 support.
+        For another value, or bfloat16 on a CUDA GPU without bfloat16 units (NVIDIA
+        before Ampere, where torch would emulate it, slowly).
     """
     if not isinstance(precision, str) or precision not in PRECISIONS:
         raise ValueError(
@@ -42,13 +63,35 @@ def check_precision(precision: str, device: torch.device, owner: str = "precisio
         )
     device = torch.device(device)
     if precision == "bfloat16" and device.type == "cuda":
-        if not torch.cuda.is_bf16_supported():
+        if not has_bfloat16_units(device):
             raise ValueError(
                 f"{owner}: precision='bfloat16' was asked for, but the GPU "
-                f"{torch.cuda.get_device_name(device)} has no bfloat16 support; use "
+                f"{torch.cuda.get_device_name(device)} has no bfloat16 units; use "
                 "precision='float32'"
             )
     return precision
+
+
+def has_bfloat16_units(device: torch.device) -> bool:
+    """Whether the CUDA GPU ``device`` computes in bfloat16 natively.
+
+    NVIDIA GPUs do from compute capability 8.0 (Ampere) on; AMD GPUs under ROCm
+    are taken to. (``torch.cuda.is_bf16_supported()`` also says yes where bfloat16
+    is only emulated.)
+
+    Parameters
+    ----------
+    device : torch.device
+        A CUDA device.
+
+    Returns
+    -------
+    bool
+    """
+    if torch.version.hip is not None:
+        return True
+    major, _ = torch.cuda.get_device_capability(device)
+    return major >= 8
 
 
 @contextlib.contextmanager
@@ -69,7 +112,19 @@ def network_precision(precision: str) -> Iterator[None]:
 
 
 def network_autocast(device: torch.device) -> torch.autocast:
-    """The autocast context of one network call on ``device`` in today's precision."""
+    """The autocast context of one network call on ``device``.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where the network runs.
+
+    Returns
+    -------
+    torch.autocast
+        Enabled, in bfloat16, inside a :func:`network_precision` block of
+        ``"bfloat16"``; disabled otherwise.
+    """
     return torch.autocast(
         torch.device(device).type,
         dtype=torch.bfloat16,

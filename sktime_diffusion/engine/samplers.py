@@ -56,9 +56,9 @@ class _Grid:
     """A sampler's time grid with its levels, computed before the loop.
 
     Every level is computed on the CPU, in the samples' dtype, and moved to their
-    device in one copy; the loop reads no value back from the device (``clean`` and
-    ``scaled_clean`` say on the host where the noise level is 0), so on a GPU the host
-    never waits for a step to finish before it queues the next.
+    device in a few copies before the loop; the loop reads no value back from the
+    device (``clean`` and ``scaled_clean`` say on the host where the noise level is 0),
+    so on a GPU the host never waits for a step to finish before it queues the next.
 
     Attributes
     ----------

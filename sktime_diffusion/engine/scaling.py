@@ -62,10 +62,11 @@ def given_entry_scaling(
         entry gets ``loc = 0`` and ``scale = 1``.
     """
     loc, std, has_given = _given_entry_moments(values, given)
-    smallest = torch.maximum(
-        torch.as_tensor(floor, dtype=values.dtype, device=values.device),
-        RELATIVE_SCALE_FLOOR * loc.abs().clamp_min(1.0),
-    )
+    relative = RELATIVE_SCALE_FLOOR * loc.abs().clamp_min(1.0)
+    if isinstance(floor, Tensor):
+        smallest = torch.maximum(floor.to(values), relative)
+    else:  # a number: no tensor made from it (a copy to a GPU would wait)
+        smallest = relative.clamp_min(float(floor))
     scale = torch.where(has_given, torch.maximum(std, smallest), torch.ones_like(std))
     return loc, scale
 

@@ -257,11 +257,24 @@ class DiscreteSchedule(NoiseSchedule):
             "beta_end": self.beta_end,
         }
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The schedule without its copies of the grid on devices (rebuilt on use)."""
+        state = dict(self.__dict__)
+        state.pop("_log_snr_grids", None)
+        return state
+
+    def _log_snr_grid_on(self, device: torch.device) -> Tensor:
+        """``log_snr_grid`` on ``device``, copied there once (every step needs it)."""
+        copies = self.__dict__.setdefault("_log_snr_grids", {})
+        if device not in copies:
+            copies[device] = self.log_snr_grid.to(device)
+        return copies[device]
+
     def _alpha_sigma(self, t: Tensor) -> tuple[Tensor, Tensor]:
         position = (t * self.n_steps - 1.0).clamp(0.0, self.n_steps - 1.0)
         lower = position.floor().long().clamp(max=self.n_steps - 2)
         weight = position - lower
-        grid = self.log_snr_grid.to(t.device)
+        grid = self._log_snr_grid_on(t.device)
         log_snr = (1.0 - weight) * grid[lower] + weight * grid[lower + 1]
         return torch.sigmoid(log_snr).sqrt(), torch.sigmoid(-log_snr).sqrt()
 

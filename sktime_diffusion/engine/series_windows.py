@@ -190,8 +190,8 @@ class SeriesWindows:
         moved = copy.copy(self)
         for name in ("_values", "_starts", "_series_of", "_side", "_floors"):
             held = getattr(self, name)
-            if held is not None:
-                setattr(moved, name, to_device(held, device))
+            if held is not None:  # one plain copy: pinning it would gain nothing
+                setattr(moved, name, held.to(device))
         return moved
 
     def take(

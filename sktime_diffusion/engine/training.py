@@ -44,10 +44,11 @@ __all__ = [
     "training_budget",
 ]
 
-#: on a device where reading a value makes the host wait (a GPU), the training loss is
-#: checked for NaN and inf this many steps apart, before each checkpoint and at the end,
-#: and a time budget too (on the CPU both at every step, the loss before the update)
-LOSS_CHECK_EVERY = 50
+#: on a device where reading a value makes the host wait (a GPU), the host checks the
+#: training loss for NaN and inf this many steps apart (and before each checkpoint and
+#: at the end), and several processes agree on a spent time budget this many steps
+#: apart; on the CPU both happen at every step (the loss before the step's update)
+HOST_CHECK_EVERY = 50
 
 #: the automatic training budget: this many optimiser steps per training window, at
 #: least the first bound and at most the second (the forecaster passes its own steps
@@ -169,10 +170,10 @@ class WindowData:
 
     def to(self, device: torch.device) -> WindowData:
         """The same windows held on ``device`` (:meth:`take` then indexes there)."""
-        moved = copy.copy(self)
-        moved.values = to_device(self.values, device)
-        moved.observed = to_device(self.observed, device)
-        moved.side = None if self.side is None else to_device(self.side, device)
+        moved = copy.copy(self)  # one plain copy each: pinning them would gain nothing
+        moved.values = self.values.to(device)
+        moved.observed = self.observed.to(device)
+        moved.side = None if self.side is None else self.side.to(device)
         return moved
 
     def take(
@@ -474,7 +475,8 @@ def train_model(
     data : WindowData or SeriesWindows
         Training windows: copies, or cut per batch from whole series
         (:class:`~sktime_diffusion.engine.series_windows.SeriesWindows`); both have
-        ``len`` and ``take``.
+        ``len``, ``take``, ``nbytes`` and ``to``. On a GPU they are moved there once
+        where they fit (:func:`~sktime_diffusion.engine.device.keeps_on_device`).
     masks : MaskStrategy
         How the given entries of each training window are drawn.
     config : TrainingConfig
@@ -493,6 +495,15 @@ def train_model(
     of the whole batches, a time budget ends training on every process at the same
     step, and the weights end identical on every rank. Only rank 0 shows a progress
     bar.
+
+    On a GPU the host does not wait for the device at every step (:mod:`.device`): a
+    NaN or inf loss is found up to :data:`HOST_CHECK_EVERY` steps after it happened
+    (the error names the step it happened at; ``model``, trained in place, then
+    holds non-finite weights, which no checkpoint is written with), and several
+    processes agree on a spent time budget that many steps apart. Windows cut on the
+    GPU and on the CPU (whether they fit there, :func:`.device.keeps_on_device`) may
+    differ in the last bits of their scaling. A checkpoint resumed on another kind of
+    device keeps the optimiser setting (fused AdamW on CUDA) of the run that wrote it.
     """
     from tqdm.auto import tqdm
 
@@ -505,7 +516,7 @@ def train_model(
     runner = model if world_size == 1 else _data_parallel(model, device)
     cpu_generator, device_generator = _generators(config.seed, device)
     watch = _FiniteLossWatch(device)
-    check_every = LOSS_CHECK_EVERY if host_waits_to_read(device) else 1
+    check_every = HOST_CHECK_EVERY if host_waits_to_read(device) else 1
     train_index, validation_index = _split(
         len(data), config.validation_fraction, cpu_generator
     )
@@ -636,10 +647,10 @@ def train_model(
                             },
                         )
                 # several processes agree through a collective that the host waits
-                # for: on a GPU every ``check_every`` steps
+                # for: on a GPU every ``check_every`` steps; one process at every step
                 if (
                     config.max_time
-                    and history.n_steps % check_every == 0
+                    and (world_size == 1 or history.n_steps % check_every == 0)
                     and agree_any(time.perf_counter() - started > config.max_time)
                 ):
                     out_of_time = True

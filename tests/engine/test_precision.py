@@ -110,9 +110,19 @@ def test_unknown_precisions_are_named(precision):
         check_precision(precision, torch.device("cpu"), "DiffusionForecaster")
 
 
-def test_bfloat16_on_a_gpu_without_it_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "Tesla T4")
-    with pytest.raises(ValueError, match="Tesla T4 has no bfloat16 support"):
-        check_precision("bfloat16", torch.device("cuda"))
+@pytest.mark.parametrize(
+    "capability, fine", [((7, 5), False), ((8, 0), True), ((9, 0), True)]
+)
+def test_bfloat16_on_a_gpu_without_its_units_is_a_clear_error(
+    monkeypatch, capability, fine
+):
+    # torch.cuda.is_bf16_supported() says yes on a T4 (7.5), where it is emulated
+    monkeypatch.setattr(torch.version, "hip", None)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device: capability)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "a GPU")
+    if fine:
+        assert check_precision("bfloat16", torch.device("cuda")) == "bfloat16"
+    else:
+        with pytest.raises(ValueError, match="a GPU has no bfloat16 units"):
+            check_precision("bfloat16", torch.device("cuda"))
     assert check_precision("float32", torch.device("cuda")) == "float32"
