@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import warnings
+from collections.abc import Sequence
+from typing import TypeVar
 
 import torch
 
 __all__ = [
     "RESIDENT_SHARE",
     "constant_on",
+    "held_on",
     "host_waits_to_read",
     "keeps_on_device",
     "resolve_device",
     "sampling_device",
+    "tensor_bytes",
     "to_device",
 ]
+
+Holder = TypeVar("Holder")
 
 #: training windows are moved to a GPU once, instead of a batch at a time, when they
 #: take at most this share of its free memory
@@ -204,3 +211,34 @@ def constant_on(
     torch.Tensor of shape (len(values),)
     """
     return torch.tensor(values, dtype=dtype, device=device)
+
+
+def tensor_bytes(*tensors: torch.Tensor | None) -> int:
+    """Bytes the ``tensors`` hold (None holds none)."""
+    return sum(t.numel() * t.element_size() for t in tensors if t is not None)
+
+
+def held_on(holder: Holder, names: Sequence[str], device: torch.device) -> Holder:
+    """A shallow copy of ``holder`` whose tensor attributes ``names`` are on ``device``.
+
+    Each tensor is moved with one plain copy (pinning it first would gain nothing for
+    a copy used whole); None attributes stay None, the others are shared.
+
+    Parameters
+    ----------
+    holder : object
+    names : sequence of str
+        Attributes of ``holder`` that hold a tensor or None.
+    device : torch.device
+
+    Returns
+    -------
+    object
+        Of ``holder``'s type.
+    """
+    moved = copy.copy(holder)
+    for name in names:
+        held = getattr(holder, name)
+        if held is not None:
+            setattr(moved, name, held.to(device))
+    return moved

@@ -56,11 +56,7 @@ def check_precision(precision: str, device: torch.device, owner: str = "precisio
         For another value, or bfloat16 on a CUDA GPU without bfloat16 units (NVIDIA
         before Ampere, where torch would emulate it, slowly).
     """
-    if not isinstance(precision, str) or precision not in PRECISIONS:
-        raise ValueError(
-            f"{owner}: precision must be one of {', '.join(map(repr, PRECISIONS))}, "
-            f"got {precision!r}"
-        )
+    _check_known(precision, owner)
     device = torch.device(device)
     if precision == "bfloat16" and device.type == "cuda":
         if not has_bfloat16_units(device):
@@ -70,6 +66,15 @@ def check_precision(precision: str, device: torch.device, owner: str = "precisio
                 "precision='float32'"
             )
     return precision
+
+
+def _check_known(precision: str, owner: str) -> None:
+    """Raise ``ValueError``, naming ``owner``, unless ``precision`` is in PRECISIONS."""
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(
+            f"{owner}: precision must be one of {', '.join(map(repr, PRECISIONS))}, "
+            f"got {precision!r}"
+        )
 
 
 def has_bfloat16_units(device: torch.device) -> bool:
@@ -102,8 +107,7 @@ def network_precision(precision: str) -> Iterator[None]:
     ----------
     precision : {"float32", "bfloat16"}
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    _check_known(precision, "network_precision")
     token = _PRECISION.set(precision)
     try:
         yield

@@ -17,7 +17,6 @@ per series.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Sequence
 
@@ -26,7 +25,7 @@ import torch
 from torch import Tensor
 
 from .checkpoints import fingerprint
-from .device import to_device
+from .device import held_on, tensor_bytes, to_device
 from .scaling import given_entry_scaling
 
 __all__ = ["SeriesWindows"]
@@ -77,6 +76,9 @@ class SeriesWindows:
     >>> values[:, 0].tolist()
     [[0.0, 1.0, 2.0, 3.0], [6.0, 7.0, 8.0, 9.0]]
     """
+
+    #: the tensors held: the joined series, their tables and the scaling floors
+    _HELD = ("_values", "_starts", "_series_of", "_side", "_floors")
 
     def __init__(
         self,
@@ -178,8 +180,7 @@ class SeriesWindows:
     @property
     def nbytes(self) -> int:
         """Bytes held: the joined series, side channels and the table of starts."""
-        held = [self._values, self._starts, self._series_of, self._side, self._floors]
-        return sum(t.numel() * t.element_size() for t in held if t is not None)
+        return tensor_bytes(*(getattr(self, name) for name in self._HELD))
 
     def to(self, device: torch.device) -> SeriesWindows:
         """The same windows, with the series and tables held on ``device``.
@@ -187,12 +188,7 @@ class SeriesWindows:
         :meth:`take` then cuts the windows there (the training loop does this on a GPU
         where the data fit, :func:`~sktime_diffusion.engine.device.keeps_on_device`).
         """
-        moved = copy.copy(self)
-        for name in ("_values", "_starts", "_series_of", "_side", "_floors"):
-            held = getattr(self, name)
-            if held is not None:  # one plain copy: pinning it would gain nothing
-                setattr(moved, name, held.to(device))
-        return moved
+        return held_on(self, self._HELD, device)
 
     def take(
         self, index: Tensor, device: torch.device

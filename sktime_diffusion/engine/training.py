@@ -22,7 +22,13 @@ from torch import Tensor
 
 from .checkpoints import fingerprint, load_checkpoint, remove_checkpoint, save_checkpoint
 from .checks import check_count
-from .device import host_waits_to_read, keeps_on_device, to_device
+from .device import (
+    held_on,
+    host_waits_to_read,
+    keeps_on_device,
+    tensor_bytes,
+    to_device,
+)
 from .distributed import (
     agree_any,
     broadcast_seed,
@@ -165,16 +171,11 @@ class WindowData:
     @property
     def nbytes(self) -> int:
         """Bytes held: values, mask and side channels."""
-        held = [self.values, self.observed, self.side]
-        return sum(t.numel() * t.element_size() for t in held if t is not None)
+        return tensor_bytes(self.values, self.observed, self.side)
 
     def to(self, device: torch.device) -> WindowData:
         """The same windows held on ``device`` (:meth:`take` then indexes there)."""
-        moved = copy.copy(self)  # one plain copy each: pinning them would gain nothing
-        moved.values = self.values.to(device)
-        moved.observed = self.observed.to(device)
-        moved.side = None if self.side is None else self.side.to(device)
-        return moved
+        return held_on(self, ("values", "observed", "side"), device)
 
     def take(
         self, index: Tensor, device: torch.device

@@ -126,3 +126,9 @@ def test_bfloat16_on_a_gpu_without_its_units_is_a_clear_error(
         with pytest.raises(ValueError, match="a GPU has no bfloat16 units"):
             check_precision("bfloat16", torch.device("cuda"))
     assert check_precision("float32", torch.device("cuda")) == "float32"
+
+
+def test_an_unknown_precision_block_is_named():
+    with pytest.raises(ValueError, match="network_precision: precision must be one of"):
+        with network_precision("float16"):
+            pass
